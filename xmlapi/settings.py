@@ -1,0 +1,212 @@
+"""Every setting of the service, read from ``XMLAPI_*`` environment variables.
+
+One table maps each variable to a field, a coercer and a default, so the README's
+settings table and this module can be checked against each other by a test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """A setting has a value the service cannot run with; the message names it."""
+
+
+def _boolean(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected 1/0, true/false, yes/no or on/off")
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be a positive whole number")
+    return value
+
+
+def _percent(raw: str) -> Decimal:
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError("expected a number such as 7 or 7.25") from None
+    if not value.is_finite() or not 0 <= value < 100:
+        raise ValueError("must be a percentage from 0 to less than 100")
+    return value
+
+
+def _database_url(raw: str) -> str:
+    if not raw.startswith(("sqlite:", "postgresql")):
+        raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+    return raw
+
+
+def _rate_limit(raw: str) -> str:
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ValueError("expected a limit such as '600/minute'") from None
+    return raw
+
+
+def _storage_url(raw: str) -> str:
+    if not raw.startswith(("memory://", "redis://", "rediss://")):
+        raise ValueError("expected memory:// or redis://host:port")
+    return raw
+
+
+def _log_level(raw: str) -> str:
+    level = raw.strip().upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
+    return level
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    tax_inclusive: bool = False
+    default_tax_rate: Decimal = Decimal("7")
+    max_body_bytes: int = 1024 * 1024
+    max_photo_bytes: int = 25 * 1024 * 1024
+    session_idle_seconds: int = 30 * 60
+    lock_seconds: int = 15 * 60
+    cookie_secure: bool = False
+    require_registered_apps: bool = False
+    ratelimit_storage: str = "memory://"
+    ratelimit_default: str = "1200/minute"
+    ratelimit_failed_login: str = "10/minute"
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            url = f"sqlite:///{Path(self.data_dir).resolve() / 'xmlapi.db'}"
+            object.__setattr__(self, "database_url", url)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class _Variable:
+    env: str
+    field: str
+    coerce: Callable[[str], Any]
+    meaning: str
+
+
+VARIABLES: tuple[_Variable, ...] = (
+    _Variable(
+        "XMLAPI_DATA_DIR",
+        "data_dir",
+        Path,
+        "Where the SQLite database and the photo files live (default `./var`).",
+    ),
+    _Variable(
+        "XMLAPI_DATABASE_URL",
+        "database_url",
+        _database_url,
+        "SQLAlchemy URL (default `sqlite:///<data dir>/xmlapi.db`; "
+        "`postgresql+psycopg://user@host/db` in production).",
+    ),
+    _Variable(
+        "XMLAPI_TAX_INCLUSIVE",
+        "tax_inclusive",
+        _boolean,
+        "`1`: `sell_price` is tax-inclusive and `sell` is derived (default `0`).",
+    ),
+    _Variable(
+        "XMLAPI_DEFAULT_TAX_RATE",
+        "default_tax_rate",
+        _percent,
+        "Default tax rate in percent, used under tax-inclusive pricing (default `7`).",
+    ),
+    _Variable(
+        "XMLAPI_MAX_BODY_BYTES",
+        "max_body_bytes",
+        _positive_int,
+        "Largest XML request body; larger ones get 413 (default 1 MiB).",
+    ),
+    _Variable(
+        "XMLAPI_MAX_PHOTO_BYTES",
+        "max_photo_bytes",
+        _positive_int,
+        "Largest photo upload; larger ones get 413 (default 25 MiB).",
+    ),
+    _Variable(
+        "XMLAPI_SESSION_IDLE_SECONDS",
+        "session_idle_seconds",
+        _positive_int,
+        "A session unused this long ends, and its locks with it (default 1800).",
+    ),
+    _Variable(
+        "XMLAPI_LOCK_SECONDS",
+        "lock_seconds",
+        _positive_int,
+        "A lock not renewed this long expires (default 900).",
+    ),
+    _Variable(
+        "XMLAPI_COOKIE_SECURE",
+        "cookie_secure",
+        _boolean,
+        "`1`: always mark the session cookie Secure (default: only over HTTPS).",
+    ),
+    _Variable(
+        "XMLAPI_REQUIRE_REGISTERED_APPS",
+        "require_registered_apps",
+        _boolean,
+        "`1`: only apps registered with `xmlapi register-app` are let in (default `0`).",
+    ),
+    _Variable(
+        "XMLAPI_RATELIMIT_STORAGE",
+        "ratelimit_storage",
+        _storage_url,
+        "Rate-limit counters: `memory://` (default) or `redis://host:port` for several workers.",
+    ),
+    _Variable(
+        "XMLAPI_RATELIMIT_DEFAULT",
+        "ratelimit_default",
+        _rate_limit,
+        "Requests allowed per user (default `1200/minute`).",
+    ),
+    _Variable(
+        "XMLAPI_RATELIMIT_FAILED_LOGIN",
+        "ratelimit_failed_login",
+        _rate_limit,
+        "Failed logins allowed per address (default `10/minute`).",
+    ),
+    _Variable(
+        "XMLAPI_LOG_LEVEL", "log_level", _log_level, "DEBUG, INFO (default), WARNING or ERROR."
+    ),
+)
+
+
+def from_environ(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from ``environ`` (default ``os.environ``).
+
+    Raises SettingsError naming the first variable whose value is unusable.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for variable in VARIABLES:
+        raw = environ.get(variable.env)
+        if raw is None:
+            continue
+        try:
+            values[variable.field] = variable.coerce(raw)
+        except (ValueError, TypeError) as exc:
+            raise SettingsError(f"{variable.env}={raw!r}: {exc}") from None
+    return Settings(**values)
