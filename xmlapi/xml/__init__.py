@@ -1,0 +1,1 @@
+"""Everything that knows XML: the safe parser, XSD checks, renderers, error documents."""

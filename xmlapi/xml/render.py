@@ -1,0 +1,311 @@
+"""Models to elements, and elements to bytes.
+
+Every response document is built here with lxml; element order follows the contract
+(``spec/products-xml-api.txt``). Empty values render as empty elements, references as
+``<name uri="/path/ID/" id="ID"/>`` with URIs relative to ``/api/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from lxml import etree
+
+from xmlapi.catalog import pricing, stock
+from xmlapi.catalog.costs import convert
+from xmlapi.catalog.reference import KINDS_BY_PLURAL, Kind
+
+# lxml writes its declaration with single quotes; some legacy clients look for this
+# exact byte string, so it is written as a constant.
+PROLOG = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+CONTENT_TYPE = "application/xml; charset=utf-8"
+
+SubElement = etree.SubElement
+
+
+def to_bytes(element: etree._Element) -> bytes:
+    return PROLOG + etree.tostring(element, encoding="UTF-8", xml_declaration=False)
+
+
+def text(value: Any) -> str | None:
+    """The XML text of a value: decimals in plain notation, booleans as true/false."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def leaf(parent: etree._Element, tag: str, value: Any) -> etree._Element:
+    element = SubElement(parent, tag)
+    element.text = text(value)
+    return element
+
+
+def ref(parent: etree._Element, tag: str, path: str, ident: int | None) -> etree._Element:
+    """``<tag uri="/path/ID/" id="ID"/>``, or a bare ``<tag/>`` when there is no reference."""
+    element = SubElement(parent, tag)
+    if ident is not None:
+        element.set("uri", f"/{path}/{ident}/")
+        element.set("id", str(ident))
+    return element
+
+
+def group(parent: etree._Element, tag: str, values: Iterable[tuple[str, Any]]) -> None:
+    element = SubElement(parent, tag)
+    for child_tag, value in values:
+        leaf(element, child_tag, value)
+
+
+def root(tag: str, path: str | None = None, ident: int | None = None, **attrs: str):
+    element = etree.Element(tag)
+    if path is not None:
+        element.set("uri", f"/{path}/{ident}/")
+        element.set("id", str(ident))
+    for name, value in attrs.items():
+        element.set(name, value)
+    return element
+
+
+# Reference data ------------------------------------------------------------------
+
+
+def reference_item(kind: Kind, row: Any, parent: etree._Element | None = None):
+    """A reference row's detail; appended to ``parent`` when one is given."""
+    element = root(kind.name, kind.path, row.id)
+    if parent is not None:
+        parent.append(element)
+    reference_fields(element, kind, row)
+    return element
+
+
+def reference_fields(element: etree._Element, kind: Kind, row: Any) -> None:
+    for field in kind.fields:
+        value = getattr(row, field.attribute)
+        if field.type == "ref":
+            ref(element, field.name, KINDS_BY_PLURAL[field.target].path, value)
+        else:
+            leaf(element, field.name, value)
+
+
+def reference_list(kind: Kind, total: int, rows: Iterable[Any]) -> etree._Element:
+    element = root(kind.plural, total_count=str(total))
+    for row in rows:
+        reference_item(kind, row, element)
+    return element
+
+
+def _embedded_reference(parent, tag: str, plural: str, row: Any) -> None:
+    """A reference with the referenced row's fields inside (the contract's
+    "See GET /setup/.../X/ for details")."""
+    kind = KINDS_BY_PLURAL[plural]
+    element = ref(parent, tag, kind.path, row.id if row is not None else None)
+    if row is not None:
+        reference_fields(element, kind, row)
+
+
+# Products ------------------------------------------------------------------------
+
+FLAGS = (
+    "current",
+    "editable",
+    "gift_card",
+    "inventoried",
+    "new_cost",
+    "new_import",
+    "new_update",
+    "no_live_rules",
+    "no_profit",
+    "serialized",
+    "web",
+    "editable_sell",
+    "master_model",
+)
+LIST_FLAGS = ("inventoried", "editable_sell", "master_model")
+PRODUCT_INFO = ("color", "height", "length", "size", "weight", "width")
+KEYWORD_SLOTS = 3
+
+
+def inventory(parent: etree._Element, row: Any) -> None:
+    levels = [(name, getattr(row, name)) for name in stock.LEVELS]
+    group(parent, "inventory", [*levels, ("total", stock.total(row))])
+
+
+def product(product: Any, pricing_rules: pricing.Pricing) -> etree._Element:
+    """The full render of a product (GET /api/products/X/)."""
+    el = root("product", "products", product.id)
+    ref(el, "class", "setup/classes", product.class_id)
+    ref(el, "currency", "setup/currencies", product.currency_id)
+    leaf(el, "code", product.code)
+    group(
+        el,
+        "costs",
+        [
+            ("cost", product.cost),
+            ("average", product.average_cost),
+            ("raw", product.raw_cost),
+        ],
+    )
+    costs = SubElement(el, "supplier_costs")
+    for cost in product.supplier_costs:
+        costs.append(supplier_cost(cost, product))
+    group(el, "flags", [(flag, getattr(product, flag)) for flag in FLAGS])
+    leaf(el, "sell_price", pricing_rules.sell_price(product))
+    leaf(el, "created", product.created)
+    leaf(el, "modified", product.modified)
+    leaf(el, "description", product.description)
+    leaf(el, "short_description", product.short_description)
+    leaf(el, "long_web_description", product.long_web_description)
+    leaf(el, "family", product.family)
+    group(
+        el,
+        "gl_product",
+        [
+            ("asset", product.gl_asset),
+            ("cogs_expense", product.gl_cogs_expense),
+            ("income", product.gl_income),
+        ],
+    )
+    leaf(el, "product_id", product.product_id)
+    inventory(el, product)
+    leaf(el, "margin", pricing.margin(product.sell, product.cost))
+    leaf(el, "minimum_margin", product.minimum_margin)
+    group(el, "product_info", [(name, getattr(product, name)) for name in PRODUCT_INFO])
+    group(
+        el,
+        "reorder",
+        [
+            ("amount", product.reorder_amount),
+            ("calc", product.reorder_calc),
+            ("point", product.reorder_point),
+            ("type", product.reorder_type),
+        ],
+    )
+    group(
+        el,
+        "sells",
+        [
+            ("sell", product.sell),
+            ("sell_tax_inclusive", product.sell_tax_inclusive),
+            ("sell_web", product.sell_web),
+        ],
+    )
+    ref(el, "supplier", "suppliers", product.supplier_id)
+    leaf(el, "supplier_code", product.supplier_code)
+    leaf(el, "upc", product.upc)
+    group(el, "web", [("inventory", product.web_inventory)])
+    keywords = product.keywords
+    group(
+        el,
+        "keywords",
+        [("keyword", keywords[i] if i < len(keywords) else None) for i in range(KEYWORD_SLOTS)],
+    )
+    leaf(el, "multi_store_label", product.multi_store_label)
+    leaf(el, "multi_store_master_label", product.multi_store_master_label)
+    categories = SubElement(el, "categories")
+    _embedded_reference(
+        SubElement(categories, "pos"), "category", "pos_categories", product.pos_category
+    )
+    _embedded_reference(
+        SubElement(categories, "web"), "category", "web_categories", product.web_category
+    )
+    related = SubElement(el, "related_products")
+    for relation in product.related:
+        item = SubElement(related, "related_product")
+        ref(item, "product", "products", relation.related_id)
+        leaf(item, "quantity", relation.quantity)
+        leaf(item, "auto-add", relation.auto_add)
+    serials = SubElement(el, "serial_numbers")
+    for serial in product.serial_numbers:
+        serials.append(serial_number(serial))
+    photos = SubElement(el, "product_photos")
+    for photo in product.photos:
+        ref(photos, "product_photo", f"products/{product.id}/images", photo.id)
+    _embedded_reference(el, "tax_exemption", "tax_exemptions", product.tax_exemption)
+    ref(SubElement(el, "master_product"), "product", "products", product.master_id)
+    ref(el, "product_color", "setup/product_colors", product.product_color_id)
+    ref(el, "product_size", "setup/product_sizes", product.product_size_id)
+    leaf(el, "manufacturer_part_number", product.manufacturer_part_number)
+    leaf(el, "manufacturer_pricing_option_code", product.manufacturer_pricing_option_code)
+    return el
+
+
+def product_list_item(row: Any, photo_ids: Iterable[int], sell_price: Any) -> etree._Element:
+    """A product in the list (``full_render="false"``), from a row of list columns."""
+    el = root("product", "products", row.id, full_render="false")
+    leaf(el, "code", row.code)
+    group(el, "flags", [(flag, getattr(row, flag)) for flag in LIST_FLAGS])
+    leaf(el, "sell_price", sell_price)
+    leaf(el, "description", row.description)
+    inventory(el, row)
+    photos = SubElement(el, "product_photos")
+    for photo_id in photo_ids:
+        ref(photos, "product_photo", f"products/{row.id}/product_photos", photo_id)
+    return el
+
+
+def deleted(tag: str, path: str, ident: int) -> etree._Element:
+    return root(tag, path, ident, deleted="true")
+
+
+# Costs, serial numbers -------------------------------------------------------------
+
+
+def supplier_cost(cost: Any, product: Any) -> etree._Element:
+    """A supplier cost (GET /api/products/X/costs/Y/); ``cost`` is in the product's
+    currency, converted from the supplier's."""
+    el = root("cost", f"products/{cost.product_id}/costs", cost.id)
+    leaf(el, "raw", cost.raw)
+    currency = cost.supplier.currency
+    _embedded_reference(el, "currency", "currencies", currency)
+    leaf(el, "cost", convert(cost.raw, currency, product.currency))
+    ref(el, "supplier", "suppliers", cost.supplier_id)
+    leaf(el, "supplier_product_code", cost.supplier_product_code)
+    leaf(el, "default", cost.is_default)
+    return el
+
+
+def serial_number(serial: Any) -> etree._Element:
+    el = root("serial_number", f"products/{serial.product_id}/serial_numbers", serial.id)
+    leaf(el, "status", serial.status)
+    leaf(el, "note", serial.note)
+    leaf(el, "cost", serial.cost)
+    leaf(el, "serial", serial.serial)
+    ref(el, "warehouse", "warehouses", serial.warehouse_id)
+    return el
+
+
+# Streaming -----------------------------------------------------------------------
+
+
+def stream_list(
+    tag: str, attrs: dict[str, str], items: Iterable[etree._Element], flush_every: int = 200
+) -> Iterator[bytes]:
+    """Write ``<tag attrs>items...</tag>`` incrementally, yielding bytes as they pile up,
+    so a list of any length never sits in memory whole."""
+    buffer = io.BytesIO()
+    yield PROLOG
+    with etree.xmlfile(buffer, encoding="UTF-8") as xf:
+        with xf.element(tag, attrs):
+            for count, item in enumerate(items, 1):
+                xf.write(item)
+                if count % flush_every == 0:
+                    xf.flush()
+                    yield _drain(buffer)
+        xf.flush()
+    yield _drain(buffer)
+
+
+def _drain(buffer: io.BytesIO) -> bytes:
+    data = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return data
