@@ -1,0 +1,1 @@
+"""The business rules of the catalog. Nothing in here knows HTTP or XML."""

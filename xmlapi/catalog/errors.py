@@ -1,0 +1,53 @@
+"""Exceptions the catalog raises; each carries the data needed to explain it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+class CatalogError(Exception):
+    """Base of every rule the catalog refuses to break."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class NotFound(CatalogError):
+    """The thing asked for does not exist."""
+
+
+class UnknownReference(CatalogError):
+    """A document points at reference data (a class, a supplier, ...) that does not exist."""
+
+    def __init__(self, field: str, ident: int):
+        super().__init__(
+            f"{field} {ident} does not exist.", {field: f"No {field} with id {ident}."}
+        )
+        self.field = field
+        self.ident = ident
+
+
+class RuleBroken(CatalogError):
+    """A document is well formed but breaks a business rule."""
+
+
+class Conflict(CatalogError):
+    """The write clashes with what is stored (a duplicate, a concurrent change)."""
+
+
+class LockRequired(CatalogError):
+    """A write to a product needs the product's lock and nobody holds it."""
+
+
+class LockHeld(CatalogError):
+    """Another session holds the product's lock until ``expires``."""
+
+    def __init__(self, message: str, expires: dt.datetime):
+        super().__init__(message)
+        self.expires = expires
+
+
+class LockNotHeld(CatalogError):
+    """An UNLOCK of a lock the caller does not hold."""

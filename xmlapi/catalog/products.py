@@ -1,0 +1,379 @@
+"""Products: creating, changing, reading and listing them, with the contract's rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, String, cast, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from xmlapi.catalog import reference
+from xmlapi.catalog.errors import Conflict, NotFound, RuleBroken, UnknownReference
+from xmlapi.catalog.filters import FieldSpec
+from xmlapi.catalog.pricing import Pricing
+from xmlapi.models import (
+    Product,
+    ProductColor,
+    ProductPhoto,
+    ProductSize,
+    RelatedProduct,
+    Supplier,
+    SupplierCost,
+)
+
+# Reference attributes of a product: the kind they point at and the contract's name.
+REFERENCES: dict[str, tuple[str, str]] = {
+    "class_id": ("classes", "class"),
+    "currency_id": ("currencies", "currency"),
+    "supplier_id": ("suppliers", "supplier"),
+    "tax_exemption_id": ("tax_exemptions", "tax_exemption"),
+    "pos_category_id": ("pos_categories", "categories/pos/category"),
+    "web_category_id": ("web_categories", "categories/web/category"),
+    "product_color_id": ("product_colors", "product_color"),
+    "product_size_id": ("product_sizes", "product_size"),
+}
+MASTER_FIELD = "master_product/product"
+
+CODE_SUFFIXES = {
+    "COLOR_SIZE": "{code}-{color}-{size}",
+    "SIZE_COLOR": "{code}-{size}-{color}",
+}
+DESCRIPTION_SUFFIXES = {
+    "COLOR_SIZE": "{description}, {color}, {size}",
+    "SIZE_COLOR": "{description}, {size}, {color}",
+    "BCOLOR_SIZEB": "{description}, ({color}, {size})",
+    "BSIZE_COLORB": "{description}, ({size}, {color})",
+}
+
+# Keys of a change set that are instructions, not columns.
+_INSTRUCTIONS = {"sell_price", "keywords", "related", "code_suffix", "description_suffix"}
+
+
+def get(session: Session, product_id: int) -> Product:
+    """The product with everything its full render shows; raises NotFound."""
+    product = (
+        session.scalars(
+            select(Product)
+            .where(Product.id == product_id)
+            .options(
+                joinedload(Product.currency),
+                joinedload(Product.tax_exemption),
+                joinedload(Product.pos_category),
+                joinedload(Product.web_category),
+                selectinload(Product.supplier_costs)
+                .joinedload(SupplierCost.supplier)
+                .joinedload(Supplier.currency),
+                selectinload(Product.related),
+                selectinload(Product.serial_numbers),
+                selectinload(Product.photos),
+            )
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .one_or_none()
+    )
+    if product is None:
+        raise NotFound(f"No product with id {product_id}.")
+    return product
+
+
+def get_plain(session: Session, product_id: int) -> Product:
+    """The product row alone; raises NotFound."""
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFound(f"No product with id {product_id}.")
+    return product
+
+
+def create(session: Session, changes: Mapping[str, Any], pricing: Pricing) -> Product:
+    """Create a product from a change set (see ``payloads.ProductSchema``); commits.
+
+    A child of a master (``master_id``) must name its colour and size; its code,
+    description and sell price default to the master's, suffixed as asked.
+    """
+    product = Product()
+    _check_references(session, changes)
+    master = _master(session, changes.get("master_id"))
+    if master is not None:
+        changes = _child_defaults(session, master, changes)
+    _apply(session, product, changes, pricing)
+    session.add(product)
+    if master is not None:
+        master.master_model = True
+    return _commit(session, product)
+
+
+def update(
+    session: Session, product_id: int, changes: Mapping[str, Any], pricing: Pricing
+) -> Product:
+    """Change what ``changes`` carries and nothing else; commits."""
+    product = get_plain(session, product_id)
+    _check_references(session, changes)
+    if "master_id" in changes:
+        master = _master(session, changes["master_id"], product)
+        if master is not None:
+            _require_variant(changes, product)
+            master.master_model = True
+    _apply(session, product, changes, pricing)
+    return _commit(session, product)
+
+
+def delete(session: Session, product_id: int) -> None:
+    """Delete the product and everything under it; commits.
+
+    Children of a deleted master keep existing, detached from it.
+    """
+    product = get_plain(session, product_id)
+    for child in session.scalars(select(Product).where(Product.master_id == product_id)):
+        child.master_id = None
+    session.delete(product)
+    _commit(session, product)
+
+
+def _commit(session: Session, product: Product) -> Product:
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise _conflict(exc) from None
+    except StaleDataError:
+        session.rollback()
+        raise Conflict(
+            "The product was changed by someone else meanwhile; read it again."
+        ) from None
+    return product
+
+
+def _conflict(exc: IntegrityError) -> Conflict:
+    detail = str(exc.orig).lower()
+    if "code" in detail:
+        return Conflict("Another product has this code.", {"code": "Already in use."})
+    return Conflict("The change clashes with stored data.")
+
+
+def _check_references(session: Session, changes: Mapping[str, Any]) -> None:
+    for attribute, (plural, name) in REFERENCES.items():
+        ident = changes.get(attribute)
+        if ident is not None:
+            reference.check_exists(session, reference.kind(plural), ident, name)
+    for relation in changes.get("related") or ():
+        if session.get(Product, relation["related_id"]) is None:
+            raise UnknownReference(
+                "related_products/related_product/product", relation["related_id"]
+            )
+
+
+def _master(
+    session: Session, master_id: int | None, product: Product | None = None
+) -> Product | None:
+    if master_id is None:
+        return None
+    master = session.get(Product, master_id)
+    if master is None:
+        raise UnknownReference(MASTER_FIELD, master_id)
+    if product is not None and master.id == product.id:
+        raise RuleBroken(
+            "A product cannot be its own master.", {MASTER_FIELD: "Names the product itself."}
+        )
+    if master.master_id is not None:
+        raise RuleBroken(
+            f"Product {master_id} is itself a child and cannot be a master.",
+            {MASTER_FIELD: "Names a child product."},
+        )
+    return master
+
+
+def _require_variant(changes: Mapping[str, Any], product: Product | None = None) -> None:
+    missing = [
+        name
+        for attribute, name in (
+            ("product_color_id", "product_color"),
+            ("product_size_id", "product_size"),
+        )
+        if changes.get(attribute, getattr(product, attribute, None)) is None
+    ]
+    if missing:
+        raise RuleBroken(
+            "A child of a master product must name its product_color and product_size.",
+            {name: "Mandatory when master_product is present." for name in missing},
+        )
+
+
+def _child_defaults(
+    session: Session, master: Product, changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    _require_variant(changes)
+    color = session.get(ProductColor, changes["product_color_id"])
+    size = session.get(ProductSize, changes["product_size_id"])
+    filled = dict(changes)
+    if filled.get("code") is None and master.code is not None:
+        pattern = CODE_SUFFIXES[filled.get("code_suffix") or "COLOR_SIZE"]
+        filled["code"] = pattern.format(
+            code=master.code, color=color.code or color.name, size=size.code or size.name
+        )
+    if filled.get("description") is None and master.description is not None:
+        pattern = DESCRIPTION_SUFFIXES[filled.get("description_suffix") or "COLOR_SIZE"]
+        filled["description"] = pattern.format(
+            description=master.description, color=color.name, size=size.name
+        )
+    if "sell_price" not in filled and not ({"sell", "sell_tax_inclusive"} & filled.keys()):
+        for name in ("sell", "sell_tax_inclusive"):
+            filled[name] = getattr(master, name)
+    return filled
+
+
+def _apply(
+    session: Session, product: Product, changes: Mapping[str, Any], pricing: Pricing
+) -> None:
+    for name, value in changes.items():
+        if name not in _INSTRUCTIONS:
+            setattr(product, name, value)
+    if "sell_price" in changes:
+        for name, value in pricing.sells_for(changes["sell_price"]).items():
+            setattr(product, name, value)
+    if {"supplier_id", "supplier_code"} & changes.keys():
+        product.supplier_overridden = True
+    if "keywords" in changes:
+        keywords = [*changes["keywords"], None, None, None]
+        product.keyword1, product.keyword2, product.keyword3 = keywords[:3]
+    if "related" in changes:
+        _replace_related(session, product, changes["related"])
+
+
+def _replace_related(session: Session, product: Product, relations: list[dict]) -> None:
+    if product.id is None:
+        product.related = [RelatedProduct(position=i, **r) for i, r in enumerate(relations)]
+        return
+    if any(relation["related_id"] == product.id for relation in relations):
+        raise RuleBroken(
+            "A product cannot be related to itself.",
+            {"related_products": "Names the product itself."},
+        )
+    session.execute(
+        RelatedProduct.__table__.delete().where(RelatedProduct.product_id == product.id)
+    )
+    session.add_all(
+        RelatedProduct(product_id=product.id, position=i, **r) for i, r in enumerate(relations)
+    )
+
+
+# Listing ---------------------------------------------------------------------------
+
+
+def filter_fields(pricing: Pricing) -> dict[str, FieldSpec]:
+    """The fields list queries may filter and order by."""
+    p = Product
+    fields = {
+        "id": FieldSpec(p.id, "int"),
+        "code": FieldSpec(p.code, "str"),
+        "description": FieldSpec(p.description, "str"),
+        "short_description": FieldSpec(p.short_description, "str"),
+        "family": FieldSpec(p.family, "str"),
+        "datetime_cre": FieldSpec(p.created, "datetime"),
+        "datetime_mod": FieldSpec(p.modified, "datetime"),
+        "created": FieldSpec(p.created, "datetime"),
+        "modified": FieldSpec(p.modified, "datetime"),
+        "sell_price": FieldSpec(getattr(p, pricing.sell_price_column()), "decimal"),
+        "sell": FieldSpec(p.sell, "decimal"),
+        "sell_web": FieldSpec(p.sell_web, "decimal"),
+        "available": FieldSpec(p.available, "decimal"),
+        "upc": FieldSpec(p.upc, "str"),
+        "supplier_code": FieldSpec(p.supplier_code, "str"),
+        "product_id": FieldSpec(p.product_id, "str"),
+        "manufacturer_part_number": FieldSpec(p.manufacturer_part_number, "str"),
+        "class": FieldSpec(p.class_id, "int"),
+        "supplier": FieldSpec(p.supplier_id, "int"),
+        "currency": FieldSpec(p.currency_id, "int"),
+        "master_product": FieldSpec(p.master_id, "int"),
+        "product_color": FieldSpec(p.product_color_id, "int"),
+        "product_size": FieldSpec(p.product_size_id, "int"),
+    }
+    for flag in (
+        "current",
+        "editable",
+        "gift_card",
+        "inventoried",
+        "no_profit",
+        "serialized",
+        "web",
+        "editable_sell",
+        "master_model",
+        "new_cost",
+        "new_import",
+        "new_update",
+        "no_live_rules",
+    ):
+        fields[flag] = FieldSpec(getattr(p, flag), "bool")
+    return fields
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    where: ColumnElement | None = None
+    order_by: list[ColumnElement] = field(default_factory=list)
+    count: int | None = None
+    offset: int = 0
+
+
+LIST_COLUMNS = (
+    Product.id,
+    Product.code,
+    Product.inventoried,
+    Product.editable_sell,
+    Product.master_model,
+    Product.sell,
+    Product.sell_tax_inclusive,
+    Product.description,
+    Product.available,
+    Product.reserved,
+    Product.coming_for_stock,
+    Product.coming_for_customer,
+    Product.warehouses,
+    Product.in_transit,
+)
+
+# "sort_order:id" of every photo of the row's product, in one correlated subquery,
+# so the list costs the same number of statements for any number of products.
+_PHOTO_KEYS = (
+    select(
+        func.aggregate_strings(
+            cast(ProductPhoto.sort_order, String) + ":" + cast(ProductPhoto.id, String), ","
+        )
+    )
+    .where(ProductPhoto.product_id == Product.id)
+    .correlate(Product)
+    .scalar_subquery()
+    .label("photo_keys")
+)
+
+
+def count(session: Session, query: ListQuery) -> int:
+    statement = select(func.count()).select_from(Product)
+    if query.where is not None:
+        statement = statement.where(query.where)
+    return session.scalar(statement)
+
+
+def rows(session: Session, query: ListQuery, batch: int = 500) -> Iterator[Row]:
+    """The list columns of matching products, streamed in batches from the database."""
+    statement = select(*LIST_COLUMNS, _PHOTO_KEYS)
+    if query.where is not None:
+        statement = statement.where(query.where)
+    statement = statement.order_by(*query.order_by, Product.id)
+    if query.count is not None:
+        statement = statement.limit(query.count)
+    if query.offset:
+        statement = statement.offset(query.offset)
+    yield from session.execute(statement.execution_options(yield_per=batch))
+
+
+def photo_ids(photo_keys: str | None) -> list[int]:
+    """Photo ids from a row's ``photo_keys``, in sort order."""
+    if not photo_keys:
+        return []
+    pairs = sorted(tuple(map(int, key.split(":"))) for key in photo_keys.split(","))
+    return [photo_id for _, photo_id in pairs]

@@ -1,0 +1,146 @@
+"""Reference data: the kinds of things a product points at, and how they are written."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from xmlapi import models
+from xmlapi.catalog.errors import Conflict, NotFound, RuleBroken, UnknownReference
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str = "str"  # "str", "decimal" or "ref"
+    required: bool = False
+    max_length: int = 255
+    target: str | None = None  # for "ref": the plural of the kind pointed at
+
+    @property
+    def attribute(self) -> str:
+        return f"{self.name}_id" if self.type == "ref" else self.name
+
+
+NAME = Field("name", required=True)
+CODE = Field("code")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of reference data; ``name`` and ``plural`` are what documents call it."""
+
+    name: str
+    plural: str
+    path: str
+    model: type
+    fields: tuple[Field, ...]
+
+    @property
+    def label(self) -> str:
+        return self.plural.removesuffix("s").replace("_", " ")
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("class", "classes", "setup/classes", models.ProductClass, (NAME,)),
+    Kind(
+        "currency",
+        "currencies",
+        "setup/currencies",
+        models.Currency,
+        (
+            Field("code", required=True, max_length=3),
+            NAME,
+            Field("exchange_rate", type="decimal"),
+        ),
+    ),
+    Kind(
+        "supplier",
+        "suppliers",
+        "suppliers",
+        models.Supplier,
+        (
+            NAME,
+            CODE,
+            Field("currency", type="ref", target="currencies"),
+        ),
+    ),
+    Kind(
+        "tax_exemption", "tax_exemptions", "setup/tax_exemptions", models.TaxExemption, (NAME, CODE)
+    ),
+    Kind("category", "pos_categories", "setup/pos_categories", models.PosCategory, (NAME,)),
+    Kind("category", "web_categories", "setup/web_categories", models.WebCategory, (NAME,)),
+    Kind("warehouse", "warehouses", "warehouses", models.Warehouse, (NAME, CODE)),
+    Kind(
+        "product_color", "product_colors", "setup/product_colors", models.ProductColor, (NAME, CODE)
+    ),
+    Kind("product_size", "product_sizes", "setup/product_sizes", models.ProductSize, (NAME, CODE)),
+)
+KINDS_BY_PLURAL = {kind.plural: kind for kind in KINDS}
+
+
+def kind(plural: str) -> Kind:
+    return KINDS_BY_PLURAL[plural]
+
+
+def get(session: Session, kind: Kind, ident: int) -> Any:
+    """The ``kind`` row ``ident``; raises NotFound."""
+    row = session.get(kind.model, ident)
+    if row is None:
+        raise NotFound(f"No {kind.label} with id {ident}.")
+    return row
+
+
+def listing(session: Session, kind: Kind) -> tuple[int, list[Any]]:
+    total = session.scalar(select(func.count()).select_from(kind.model))
+    rows = session.scalars(select(kind.model).order_by(kind.model.id)).all()
+    return total, list(rows)
+
+
+def create(session: Session, kind: Kind, values: Mapping[str, Any]) -> Any:
+    """Create a ``kind`` row from ``values`` (field name -> value); commits."""
+    missing = [f.name for f in kind.fields if f.required and values.get(f.name) is None]
+    if missing:
+        raise RuleBroken(
+            f"A new {kind.label} needs {', '.join(missing)}.",
+            {name: "Missing data for required field." for name in missing},
+        )
+    row = kind.model()
+    return _write(session, kind, row, values)
+
+
+def update(session: Session, kind: Kind, ident: int, values: Mapping[str, Any]) -> Any:
+    """Change the fields of row ``ident`` that ``values`` carries; commits."""
+    row = get(session, kind, ident)
+    for f in kind.fields:
+        if f.required and f.name in values and values[f.name] is None:
+            raise RuleBroken(f"{f.name} cannot be emptied.", {f.name: "May not be empty."})
+    return _write(session, kind, row, values)
+
+
+def _write(session: Session, kind: Kind, row: Any, values: Mapping[str, Any]) -> Any:
+    for f in kind.fields:
+        if f.name not in values:
+            continue
+        value = values[f.name]
+        if f.type == "ref" and value is not None:
+            check_exists(session, KINDS_BY_PLURAL[f.target], value, f.name)
+        setattr(row, f.attribute, value)
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(f"A {kind.label} with these values exists already.") from None
+    return row
+
+
+def check_exists(session: Session, kind: Kind, ident: int, field: str) -> None:
+    """Raise UnknownReference naming ``field`` unless ``kind`` row ``ident`` exists."""
+    if session.get(kind.model, ident) is None:
+        raise UnknownReference(field, ident)

@@ -1,0 +1,281 @@
+"""Incoming documents as typed, checked values (marshmallow).
+
+The XSD has already fixed the shape of a document; these schemas turn its text into
+Decimals, booleans and ids, enforce ranges, and map the contract's nested elements onto
+the flat change sets the catalog takes (``sells/sell`` -> ``sell``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from lxml import etree
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
+
+from xmlapi.catalog.reference import Kind
+from xmlapi.models.types import MEASURE, MONEY, PERCENT, QUANTITY, RATE, ExactDecimal
+from xmlapi.xml.parse import element_to_dict
+
+
+class PayloadError(ValueError):
+    """A document's values are not what its fields take; ``fields`` says which and why."""
+
+    def __init__(self, fields: dict[str, str]):
+        super().__init__("Some fields have invalid values.")
+        self.fields = fields
+
+
+# Fields ---------------------------------------------------------------------------
+
+
+def Amount(column_type: ExactDecimal, **kwargs: Any) -> fields.Decimal:
+    """A decimal that fits ``column_type``: rounded half up to its scale by the column."""
+    bound = column_type.largest
+    return fields.Decimal(
+        allow_nan=False,
+        allow_none=True,
+        validate=validate.Range(min=-bound, max=bound, min_inclusive=False, max_inclusive=False),
+        **kwargs,
+    )
+
+
+def Text(max_length: int = 255, **kwargs: Any) -> fields.String:
+    return fields.String(allow_none=True, validate=validate.Length(max=max_length), **kwargs)
+
+
+class Reference(fields.Field):
+    """``<name id="3"/>`` -> 3; an empty ``<name/>`` -> None (clears the reference)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is None:
+            return None
+        if not isinstance(value, dict) or "id" not in value:
+            raise ValidationError("Expected an id attribute.")
+        try:
+            ident = int(value["id"])
+        except ValueError:
+            raise ValidationError("Not a valid id.") from None
+        if ident < 1:
+            raise ValidationError("Not a valid id.")
+        return ident
+
+
+class OneOrMany(fields.List):
+    """A repeated element: one occurrence arrives as a value, several as a list."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            value = [value]
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def Flag(**kwargs: Any) -> fields.Boolean:
+    return fields.Boolean(
+        truthy={"true", "True", "TRUE", "1"}, falsy={"false", "False", "FALSE", "0"}, **kwargs
+    )
+
+
+class Document(Schema):
+    """Base of request documents: unknown elements were already refused by the XSD."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+def load(schema: Schema, element: etree._Element) -> dict[str, Any]:
+    """Load an element's children through ``schema``; raises PayloadError."""
+    try:
+        return schema.load(element_to_dict(element))
+    except ValidationError as exc:
+        raise PayloadError(dict(_flatten(exc.messages))) from None
+
+
+def _flatten(messages: Any, prefix: str = "") -> Iterable[tuple[str, str]]:
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            yield from _flatten(value, f"{prefix}/{key}" if prefix else str(key))
+    elif isinstance(messages, list) and messages and all(isinstance(m, str) for m in messages):
+        yield prefix, " ".join(messages)
+    else:
+        yield prefix, str(messages)
+
+
+# Products -------------------------------------------------------------------------
+
+
+class FlagsSchema(Document):
+    current = Flag()
+    editable = Flag()
+    gift_card = Flag()
+    inventoried = Flag()
+    new_import = Flag()
+    new_update = Flag()
+    no_live_rules = Flag()
+    no_profit = Flag()
+    serialized = Flag()
+    web = Flag()
+    editable_sell = Flag()
+
+
+class SellsSchema(Document):
+    sell = Amount(MONEY)
+    sell_tax_inclusive = Amount(MONEY)
+    sell_web = Amount(MONEY)
+
+
+class GlProductSchema(Document):
+    gl_asset = Text(data_key="asset")
+    gl_cogs_expense = Text(data_key="cogs_expense")
+    gl_income = Text(data_key="income")
+
+
+class ProductInfoSchema(Document):
+    color = Text()
+    height = Amount(MEASURE)
+    length = Amount(MEASURE)
+    size = Text()
+    weight = Amount(MEASURE)
+    width = Amount(MEASURE)
+
+
+class ReorderSchema(Document):
+    reorder_amount = Amount(QUANTITY, data_key="amount")
+    reorder_calc = Amount(QUANTITY, data_key="calc")
+    reorder_point = Amount(QUANTITY, data_key="point")
+    reorder_type = fields.Integer(allow_none=True, data_key="type")
+
+
+class WebSchema(Document):
+    web_inventory = Text(data_key="inventory")
+
+
+class KeywordsSchema(Document):
+    keyword = OneOrMany(Text(), validate=validate.Length(max=3))
+
+
+class CategorySchema(Document):
+    category = Reference(allow_none=True)
+
+
+class CategoriesSchema(Document):
+    pos_category_id = fields.Nested(CategorySchema, data_key="pos", allow_none=True)
+    web_category_id = fields.Nested(CategorySchema, data_key="web", allow_none=True)
+
+
+class MasterSchema(Document):
+    product = Reference(allow_none=True)
+
+
+class RelatedProductSchema(Document):
+    related_id = Reference(data_key="product", required=True)
+    quantity = Amount(QUANTITY, load_default=Decimal(1))
+    auto_add = Flag(data_key="auto-add", load_default=False)
+
+
+class RelatedProductsSchema(Document):
+    related_product = OneOrMany(fields.Nested(RelatedProductSchema))
+
+
+# Nested groups whose fields land flat in the change set.
+_FLATTENED = ("flags", "sells", "gl_product", "product_info", "reorder", "web")
+
+
+class ProductSchema(Document):
+    """A product document (POST and PUT) as a flat change set for the catalog."""
+
+    code = Text(1023)
+    sell_price = Amount(MONEY)
+    class_id = Reference(data_key="class", allow_none=True)
+    currency_id = Reference(data_key="currency", allow_none=True)
+    supplier_id = Reference(data_key="supplier", allow_none=True)
+    supplier_code = Text()
+    flags = fields.Nested(FlagsSchema, allow_none=True)
+    description = Text(4096)
+    short_description = Text(4096)
+    long_web_description = Text(65535)
+    family = Text()
+    sells = fields.Nested(SellsSchema, allow_none=True)
+    tax_exemption_id = Reference(data_key="tax_exemption", allow_none=True)
+    master_product = fields.Nested(MasterSchema, allow_none=True)
+    code_suffix = fields.String(
+        validate=validate.OneOf(["COLOR_SIZE", "SIZE_COLOR"]), allow_none=True
+    )
+    description_suffix = fields.String(
+        validate=validate.OneOf(["COLOR_SIZE", "SIZE_COLOR", "BCOLOR_SIZEB", "BSIZE_COLORB"]),
+        allow_none=True,
+    )
+    product_color_id = Reference(data_key="product_color", allow_none=True)
+    product_size_id = Reference(data_key="product_size", allow_none=True)
+    manufacturer_part_number = Text()
+    manufacturer_pricing_option_code = Text()
+    gl_product = fields.Nested(GlProductSchema, allow_none=True)
+    product_id = Text()
+    minimum_margin = Amount(PERCENT)
+    product_info = fields.Nested(ProductInfoSchema, allow_none=True)
+    reorder = fields.Nested(ReorderSchema, allow_none=True)
+    upc = Text()
+    web = fields.Nested(WebSchema, allow_none=True)
+    keywords = fields.Nested(KeywordsSchema, allow_none=True)
+    multi_store_label = Text()
+    multi_store_master_label = Text()
+    categories = fields.Nested(CategoriesSchema, allow_none=True)
+    related_products = fields.Nested(RelatedProductsSchema, allow_none=True)
+
+    @post_load
+    def flatten(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        # Pop every group before merging any: flags/web and the web group share a name.
+        groups = [data.pop(name, None) or {} for name in _FLATTENED]
+        for group in groups:
+            data.update(group)
+        if "master_product" in data:
+            data["master_id"] = (data.pop("master_product") or {}).get("product")
+        if "keywords" in data:
+            data["keywords"] = (data.pop("keywords") or {}).get("keyword", [])
+        if "categories" in data:
+            for attribute, value in (data.pop("categories") or {}).items():
+                data[attribute] = (value or {}).get("category")
+        if "related_products" in data:
+            data["related"] = (data.pop("related_products") or {}).get("related_product", [])
+        return data
+
+
+PRODUCT_SCHEMA = ProductSchema()
+
+
+def load_product(element: etree._Element) -> dict[str, Any]:
+    return load(PRODUCT_SCHEMA, element)
+
+
+# Reference data -------------------------------------------------------------------
+
+
+def _reference_field(field) -> fields.Field:
+    if field.type == "ref":
+        return Reference(allow_none=True)
+    if field.type == "decimal":
+        return fields.Decimal(
+            allow_nan=False,
+            validate=validate.Range(
+                min=0, max=RATE.largest, min_inclusive=False, max_inclusive=False
+            ),
+        )
+    return Text(field.max_length)
+
+
+_REFERENCE_SCHEMAS: dict[str, Schema] = {}
+
+
+def reference_schema(kind: Kind) -> Schema:
+    """A schema built from the kind's fields (made once per kind)."""
+    if kind.plural not in _REFERENCE_SCHEMAS:
+        declared = {f.name: _reference_field(f) for f in kind.fields}
+        _REFERENCE_SCHEMAS[kind.plural] = Document.from_dict(declared)()
+    return _REFERENCE_SCHEMAS[kind.plural]
+
+
+def load_reference(kind: Kind, element: etree._Element) -> dict[str, Any]:
+    return load(reference_schema(kind), element)
