@@ -1,0 +1,18 @@
+"""The HTTP side: one blueprint per resource, all under /api."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from xmlapi import endpoints
+from xmlapi.api import errors, index, products, setup
+
+PREFIX = "/api"
+BLUEPRINTS = (index.bp, products.bp, setup.bp)
+
+
+def init_app(app: Flask) -> None:
+    errors.init_app(app)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint, url_prefix=PREFIX)
+    endpoints.check_routes(app, PREFIX)

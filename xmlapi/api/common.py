@@ -1,0 +1,50 @@
+"""Helpers every view uses: settings, XML in, XML out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from flask import Response, current_app, request, stream_with_context
+from lxml import etree
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from xmlapi.catalog.pricing import Pricing
+from xmlapi.settings import Settings
+from xmlapi.xml.parse import parse_document
+from xmlapi.xml.render import CONTENT_TYPE, to_bytes
+
+
+def settings() -> Settings:
+    return current_app.extensions["xmlapi.settings"]
+
+
+def pricing() -> Pricing:
+    current = settings()
+    return Pricing(current.tax_inclusive, current.default_tax_rate)
+
+
+def read_body() -> bytes:
+    """The whole request body, or 413 when it is over the cap.
+
+    A body with Content-Length is measured before reading. A chunked body is cut at the
+    cap by werkzeug without an error, so one that fills the cap counts as too large.
+    """
+    data = request.get_data(cache=False)
+    cap = request.max_content_length
+    if cap is not None and request.content_length is None and len(data) >= cap:
+        raise RequestEntityTooLarge()
+    return data
+
+
+def parse_body(name: str, read_only: Iterable[str] = ()) -> etree._Element:
+    """The request body as a checked ``<name>`` document (413/400 on failure)."""
+    return parse_document(read_body(), name, read_only)
+
+
+def xml_response(element: etree._Element, status: int = 200, **headers: str) -> Response:
+    return Response(to_bytes(element), status, headers, content_type=CONTENT_TYPE)
+
+
+def xml_stream(chunks: Iterator[bytes]) -> Response:
+    """A streamed XML answer; the request's database session lives until the end."""
+    return Response(stream_with_context(chunks), 200, content_type=CONTENT_TYPE)

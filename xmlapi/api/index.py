@@ -1,0 +1,55 @@
+"""/api/: what this API serves, and the XSD of every document."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, send_file
+from lxml import etree
+
+from xmlapi import endpoints
+from xmlapi.api.common import xml_response
+from xmlapi.xml.schemas import SCHEMAS_DIR, schema_files
+
+bp = Blueprint("index", __name__)
+
+
+@bp.get("/")
+def index() -> Response:
+    """Every resource with its methods, flags and descriptions, from the registry."""
+    root = etree.Element("api")
+    resources: dict[str, etree._Element] = {}
+    for entry in endpoints.ENDPOINTS:
+        if entry.path not in resources:
+            resources[entry.path] = etree.SubElement(root, "resource", path=entry.path)
+        method = etree.SubElement(
+            resources[entry.path],
+            "method",
+            name=entry.method,
+            can_lock=_bool(entry.can_lock),
+            requires_lock=_bool(entry.requires_lock),
+            has_etag=_bool(entry.has_etag),
+            requires_etag=_bool(entry.requires_etag),
+            contract=_bool(entry.contract),
+        )
+        method.text = entry.description
+    return xml_response(root)
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+@bp.get("/schemas/")
+def schemas() -> Response:
+    root = etree.Element("schemas")
+    for path in schema_files():
+        relative = path.relative_to(SCHEMAS_DIR).as_posix()
+        etree.SubElement(root, "schema", uri=f"/schemas/{relative}", name=relative)
+    return xml_response(root)
+
+
+@bp.get("/schemas/<path:name>")
+def schema(name: str) -> Response:
+    files = {path.relative_to(SCHEMAS_DIR).as_posix(): path for path in schema_files()}
+    if name not in files:
+        abort(404, f"No schema named {name}.")
+    return send_file(files[name], mimetype="application/xml")

@@ -1,0 +1,113 @@
+"""/api/products/ and /api/products/X/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, request
+
+from xmlapi import payloads
+from xmlapi.api.common import parse_body, pricing, xml_response, xml_stream
+from xmlapi.catalog import filters, products
+from xmlapi.catalog.filters import InvalidQuery
+from xmlapi.catalog.pricing import Pricing
+from xmlapi.db import get_session
+from xmlapi.xml import render
+
+bp = Blueprint("products", __name__)
+
+# Elements of the full render a client may not write.
+READ_ONLY = (
+    "costs",
+    "supplier_costs",
+    "inventory",
+    "margin",
+    "created",
+    "modified",
+    "serial_numbers",
+    "product_photos",
+    "flags/new_cost",
+    "flags/master_model",
+)
+
+
+@bp.get("/products/", endpoint="list")
+def list_products() -> Response:
+    rules = pricing()
+    query = list_query(rules)  # a bad query is a 400 before anything is streamed
+    return xml_stream(_list_document(query, rules))
+
+
+def _list_document(query: products.ListQuery, rules: Pricing) -> Iterator[bytes]:
+    # Runs while the answer streams: the session is opened here, inside the context
+    # that stream_with_context re-enters, so its teardown closes it at the end.
+    session = get_session()
+    total = products.count(session, query)
+    price_column = rules.sell_price_column()
+    items = (
+        render.product_list_item(
+            row, products.photo_ids(row.photo_keys), getattr(row, price_column)
+        )
+        for row in products.rows(session, query)
+    )
+    yield from render.stream_list("products", {"total_count": str(total)}, items)
+
+
+def list_query(rules: Pricing) -> products.ListQuery:
+    """The list query of ``?filter=&order_by=&count=&offset=``; raises InvalidQuery."""
+    fields = products.filter_fields(rules)
+    args = request.args
+    where = filters.parse_filter(args["filter"], fields) if "filter" in args else None
+    order_by = filters.parse_order_by(args["order_by"], fields) if "order_by" in args else []
+    return products.ListQuery(
+        where=where,
+        order_by=order_by,
+        count=_whole_number("count", minimum=0),
+        offset=_whole_number("offset", minimum=0) or 0,
+    )
+
+
+def _whole_number(name: str, minimum: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise InvalidQuery(
+            f"expected a whole number of at least {minimum}, got {raw!r}", parameter=name
+        )
+    return value
+
+
+@bp.post("/products/")
+def create() -> Response:
+    changes = payloads.load_product(parse_body("product", READ_ONLY))
+    session = get_session()
+    product = products.create(session, changes, pricing())
+    return _detail_response(product.id, 201, Location=f"/api/products/{product.id}/")
+
+
+@bp.get("/products/<int:product_id>/")
+def detail(product_id: int) -> Response:
+    return _detail_response(product_id)
+
+
+@bp.put("/products/<int:product_id>/")
+def update(product_id: int) -> Response:
+    changes = payloads.load_product(parse_body("product", READ_ONLY))
+    products.update(get_session(), product_id, changes, pricing())
+    return _detail_response(product_id)
+
+
+@bp.delete("/products/<int:product_id>/")
+def delete(product_id: int) -> Response:
+    products.delete(get_session(), product_id)
+    return xml_response(render.deleted("product", "products", product_id))
+
+
+def _detail_response(product_id: int, status: int = 200, **headers: str) -> Response:
+    product = products.get(get_session(), product_id)
+    return xml_response(render.product(product, pricing()), status, **headers)

@@ -1,0 +1,64 @@
+"""Reference resources: /api/setup/classes/, /api/suppliers/, /api/warehouses/, ...
+
+One set of views serves every kind of reference data; the kind comes from the route.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from xmlapi import payloads
+from xmlapi.api.common import parse_body, xml_response
+from xmlapi.catalog import reference
+from xmlapi.catalog.reference import KINDS
+from xmlapi.db import get_session
+from xmlapi.xml import render
+
+bp = Blueprint("setup", __name__)
+
+
+def list_items(plural: str) -> Response:
+    kind = reference.kind(plural)
+    total, rows = reference.listing(get_session(), kind)
+    return xml_response(render.reference_list(kind, total, rows))
+
+
+def create(plural: str) -> Response:
+    kind = reference.kind(plural)
+    values = payloads.load_reference(kind, parse_body(kind.name))
+    row = reference.create(get_session(), kind, values)
+    location = f"/api/{kind.path}/{row.id}/"
+    return xml_response(render.reference_item(kind, row), 201, Location=location)
+
+
+def detail(plural: str, ident: int) -> Response:
+    kind = reference.kind(plural)
+    return xml_response(render.reference_item(kind, reference.get(get_session(), kind, ident)))
+
+
+def update(plural: str, ident: int) -> Response:
+    kind = reference.kind(plural)
+    values = payloads.load_reference(kind, parse_body(kind.name))
+    row = reference.update(get_session(), kind, ident, values)
+    return xml_response(render.reference_item(kind, row))
+
+
+for _kind in KINDS:
+    _defaults = {"plural": _kind.plural}
+    _base = f"/{_kind.path}/"
+    bp.add_url_rule(_base, f"{_kind.plural}_list", list_items, methods=["GET"], defaults=_defaults)
+    bp.add_url_rule(_base, f"{_kind.plural}_create", create, methods=["POST"], defaults=_defaults)
+    bp.add_url_rule(
+        f"{_base}<int:ident>/",
+        f"{_kind.plural}_detail",
+        detail,
+        methods=["GET"],
+        defaults=_defaults,
+    )
+    bp.add_url_rule(
+        f"{_base}<int:ident>/",
+        f"{_kind.plural}_update",
+        update,
+        methods=["PUT"],
+        defaults=_defaults,
+    )

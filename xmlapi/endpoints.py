@@ -1,0 +1,146 @@
+"""The endpoint registry: every route's flags and description, declared here and only here.
+
+The four flags are the contract's (``spec/products-xml-api.txt``): ``can_lock`` (LOCK and
+UNLOCK work on the URL), ``requires_lock`` (the write needs the product's lock),
+``has_etag`` and ``requires_etag``. Enforcement and the reference page read this table;
+``check_routes`` refuses to start an app whose route table and this registry disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import Flask
+
+from xmlapi.catalog.reference import KINDS
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    view: str
+    method: str
+    path: str  # in the contract's notation, relative to /api: "/products/(d+)/"
+    description: str
+    can_lock: bool = False
+    requires_lock: bool = False
+    has_etag: bool = False
+    requires_etag: bool = False
+    contract: bool = True  # False: our extension, not in the legacy contract
+
+    @property
+    def flags(self) -> tuple[bool, bool, bool, bool]:
+        return (self.can_lock, self.requires_lock, self.has_etag, self.requires_etag)
+
+
+PRODUCT = "/products/(d+)/"
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        "index.index", "GET", "/", "The resources of this API and their flags", contract=False
+    ),
+    Endpoint("index.schemas", "GET", "/schemas/", "The XSD of every document", contract=False),
+    Endpoint("index.schema", "GET", "/schemas/(path)", "One XSD file", contract=False),
+    Endpoint("products.list", "GET", "/products/", "List products partially rendered"),
+    Endpoint("products.create", "POST", "/products/", "Create a new product"),
+    Endpoint("products.detail", "GET", PRODUCT, "Detailed product info", can_lock=True),
+    Endpoint(
+        "products.update",
+        "PUT",
+        PRODUCT,
+        "Update an existing product",
+        can_lock=True,
+        requires_lock=True,
+    ),
+    Endpoint(
+        "products.delete",
+        "DELETE",
+        PRODUCT,
+        "Delete a product with its costs, photos and serial numbers",
+        can_lock=True,
+        requires_lock=True,
+        contract=False,
+    ),
+)
+
+for _kind in KINDS:
+    _label = _kind.label
+    ENDPOINTS += (
+        Endpoint(
+            f"setup.{_kind.plural}_list",
+            "GET",
+            f"/{_kind.path}/",
+            f"List the {_label}s",
+            contract=False,
+        ),
+        Endpoint(
+            f"setup.{_kind.plural}_create",
+            "POST",
+            f"/{_kind.path}/",
+            f"Create a {_label}",
+            contract=False,
+        ),
+        Endpoint(
+            f"setup.{_kind.plural}_detail",
+            "GET",
+            f"/{_kind.path}/(d+)/",
+            f"One {_label}",
+            contract=False,
+        ),
+        Endpoint(
+            f"setup.{_kind.plural}_update",
+            "PUT",
+            f"/{_kind.path}/(d+)/",
+            f"Update a {_label}",
+            contract=False,
+        ),
+    )
+
+_BY_VIEW = {(e.view, e.method): e for e in ENDPOINTS}
+
+
+def lookup(view: str | None, method: str) -> Endpoint | None:
+    """The registry entry of a view and method (HEAD counts as GET)."""
+    return _BY_VIEW.get((view, "GET" if method == "HEAD" else method))
+
+
+def for_path(path: str) -> list[Endpoint]:
+    return [e for e in ENDPOINTS if e.path == path]
+
+
+class RouteTableError(RuntimeError):
+    """The app's routes and the registry disagree."""
+
+
+_CONVERTER = re.compile(r"<int:[a-z_]+>")
+_PATH_CONVERTER = re.compile(r"<path:[a-z_]+>")
+_IMPLICIT = {"HEAD", "OPTIONS"}
+
+
+def contract_path(rule: str, prefix: str = "/api") -> str:
+    """A Flask rule in the contract's notation: /api/products/<int:x>/ -> /products/(d+)/."""
+    path = rule.removeprefix(prefix) or "/"
+    return _PATH_CONVERTER.sub("(path)", _CONVERTER.sub("(d+)", path))
+
+
+def check_routes(app: Flask, prefix: str = "/api") -> None:
+    """Raise RouteTableError unless every API route and method is in the registry with
+    the same path, and every registry entry has its route."""
+    problems, seen = [], set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(prefix):
+            continue
+        for method in sorted(rule.methods - _IMPLICIT):
+            entry = _BY_VIEW.get((rule.endpoint, method))
+            seen.add((rule.endpoint, method))
+            if entry is None:
+                problems.append(f"{method} {rule.rule} ({rule.endpoint}) has no registry entry")
+            elif entry.path != contract_path(rule.rule, prefix):
+                problems.append(f"{method} {rule.rule}: registry says {entry.path}")
+    problems += [
+        f"{e.method} {e.path} ({e.view}) is registered but has no route"
+        for e in ENDPOINTS
+        if (e.view, e.method) not in seen
+    ]
+    if problems:
+        raise RouteTableError("; ".join(problems))
