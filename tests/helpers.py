@@ -1,0 +1,87 @@
+"""Small helpers shared by the HTTP tests."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from lxml import etree
+
+# A copy of shared/spec/products-xml-api.txt, so the suite runs from a bare clone.
+SPEC = Path(__file__).resolve().parents[1] / "docs" / "products-xml-api.txt"
+
+
+def xml(response) -> etree._Element:
+    return etree.fromstring(response.get_data())
+
+
+def error_type(response) -> str:
+    return xml(response).get("type")
+
+
+def error_fields(response) -> dict[str, str]:
+    return {f.get("name"): f.text for f in xml(response).iter("field")}
+
+
+def document(tag: str, children: dict | None = None, **attrs: str) -> bytes:
+    """Build a request document from nested dicts: {"sells": {"sell": "1.00"}}; a
+    value of the form {"@id": 3} becomes a reference <tag id="3"/>; None leaves the
+    element out ("" makes it empty)."""
+    root = etree.Element(tag, **attrs)
+    _fill(root, children or {})
+    return etree.tostring(root)
+
+
+def _fill(parent, children: dict) -> None:
+    for name, value in children.items():
+        if isinstance(value, list):
+            for item in value:
+                _fill(parent, {name: item})
+            continue
+        if value is None:
+            continue
+        child = etree.SubElement(parent, name)
+        if isinstance(value, dict):
+            attrs = {k[1:]: str(v) for k, v in value.items() if k.startswith("@")}
+            for key, attr in attrs.items():
+                child.set(key, attr)
+            _fill(child, {k: v for k, v in value.items() if not k.startswith("@")})
+        else:
+            child.text = str(value)
+
+
+def create(client, path: str, tag: str, children: dict) -> int:
+    response = client.post(path, data=document(tag, children))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return int(xml(response).get("id"))
+
+
+def create_product(client, **children) -> int:
+    return create(client, "/api/products/", "product", children)
+
+
+def spec_text() -> str:
+    return SPEC.read_text()
+
+
+def spec_endpoints() -> dict[tuple[str, str], tuple[bool, bool, bool, bool]]:
+    """(method, path) -> the four flags, as the contract documents them."""
+    found = {}
+    pattern = re.compile(
+        r"^(GET|POST|PUT|DELETE) /api(\S+)\n\nDescription:\n\n.*?\n"
+        r"can_lock requires_lock has_etag requires_etag\n(\w+) (\w+) (\w+) (\w+)",
+        re.MULTILINE | re.DOTALL,
+    )
+    for match in pattern.finditer(spec_text()):
+        method, path, *flags = match.groups()
+        found[(method, path)] = tuple(flag == "True" for flag in flags)
+    return found
+
+
+def spec_response_children(heading: str, depth: int = 1) -> list[str]:
+    """The child tags at ``depth`` of the response documented under ``heading``."""
+    text = spec_text()
+    start = text.index(heading + "\n")
+    block = text[text.index("Response:", start) :]
+    block = block[: block.index("\n\n", block.index("</"))]
+    return re.findall(rf"^{' ' * 4 * depth}<([\w-]+)", block, re.MULTILINE)
