@@ -25,8 +25,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     logging.getLogger("xmlapi").setLevel(settings.log_level)
 
     engine = db.make_engine(settings.database_url)
-    migrate.check_schema(engine)
-    engine.dispose()  # no pooled connection may outlive a fork of a preloading server
+    try:
+        migrate.check_schema(engine)
+    finally:
+        engine.dispose()  # no pooled connection may outlive a fork of a preloading server
     db.init_app(app, engine)
     schemas.load_all()
     api.init_app(app)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from xmlapi import db, migrate
 from xmlapi.catalog import auth, demo
@@ -25,13 +28,18 @@ def _engine(settings: Settings) -> Engine:
     return db.make_engine(settings.database_url)
 
 
-def _migrated_engine() -> Engine:
+@contextmanager
+def _migrated_session() -> Iterator[Session]:
+    """A session on the configured database, which must be at the code's schema."""
     engine = _engine(_settings())
     try:
         migrate.check_schema(engine)
+        with db.session_scope(engine) as session:
+            yield session
     except migrate.SchemaOutdated as exc:
         raise click.ClickException(str(exc)) from None
-    return engine
+    finally:
+        engine.dispose()
 
 
 @click.group()
@@ -54,7 +62,7 @@ def init_db() -> None:
 @click.option("--read-only", is_flag=True, help="May read but not write or lock.")
 def create_user(name: str, password: str, read_only: bool) -> None:
     """Create an API user (or reset an existing user's password and access)."""
-    with db.session_scope(_migrated_engine()) as session:
+    with _migrated_session() as session:
         try:
             created = auth.save_user(session, name, password, read_only=read_only)
         except ValueError as exc:
@@ -67,6 +75,6 @@ def create_user(name: str, password: str, read_only: bool) -> None:
 @main.command("load-demo")
 def load_demo() -> None:
     """Load a small believable catalog (skipped when products exist already)."""
-    with db.session_scope(_migrated_engine()) as session:
+    with _migrated_session() as session:
         loaded = demo.load(session)
     click.echo(f"loaded {loaded} demo products" if loaded else "catalog not empty; nothing loaded")
