@@ -7,16 +7,19 @@ cannot reach it.
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 
 import pytest
 from sqlalchemy import create_engine, text
+from werkzeug.security import generate_password_hash
 
 import xmlapi.models  # noqa: F401  (registers the tables)
 from tests.xmlcheck import XsdCheckingClient
 from xmlapi import create_app, migrate
-from xmlapi.db import Base
+from xmlapi.db import Base, session_scope
+from xmlapi.models import User
 from xmlapi.settings import Settings
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -82,15 +85,49 @@ def settings(database_url, tmp_path) -> Settings:
     return Settings(data_dir=tmp_path / "data", database_url=database_url)
 
 
+# A fast hash for the tests' users: verifying the service's default scrypt hash on every
+# test's first request would cost seconds over the suite.
+USERS = {"alice": "alice password", "bob": "bob password", "reader": "reader password"}
+_HASHES = {name: generate_password_hash(pw, "pbkdf2:sha256:1000") for name, pw in USERS.items()}
+
+
+def add_users(engine) -> None:
+    with session_scope(engine) as session:
+        session.add_all(
+            User(name=name, password_hash=_HASHES[name], read_only=name == "reader")
+            for name in USERS
+        )
+
+
+def basic(name: str, password: str | None = None) -> str:
+    raw = f"{name}:{password if password is not None else USERS[name]}".encode()
+    return "Basic " + base64.b64encode(raw).decode()
+
+
 @pytest.fixture
 def app(settings, engine):
     app = create_app(settings)
     app.test_client_class = XsdCheckingClient
+    add_users(engine)
     yield app
     app.extensions["xmlapi.engine"].dispose()
     empty_tables(engine)
 
 
+def client_of(app, user: str | None = "alice"):
+    """A test client sending Basic credentials of ``user`` on every request (as legacy
+    clients do; after the first answer its cookie authenticates it); None: anonymous."""
+    client = app.test_client()
+    if user is not None:
+        client.environ_base["HTTP_AUTHORIZATION"] = basic(user)
+    return client
+
+
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    return client_of(app)
+
+
+@pytest.fixture
+def anonymous(app):
+    return client_of(app, None)

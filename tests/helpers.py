@@ -60,6 +60,18 @@ def create_product(client, **children) -> int:
     return create(client, "/api/products/", "product", children)
 
 
+def lock(client, product_id: int) -> None:
+    response = client.open(f"/api/products/{product_id}/", method="LOCK")
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def create_locked_product(client, **children) -> int:
+    """Create a product and lock it for ``client``'s session, ready to be written."""
+    product_id = create_product(client, **children)
+    lock(client, product_id)
+    return product_id
+
+
 def spec_text() -> str:
     return SPEC.read_text()
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import create_product, error_type, xml
+from tests.helpers import create_locked_product as create_product
+from tests.helpers import error_type, xml
 
 
 def test_unknown_url_is_an_xml_404(client):

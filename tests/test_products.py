@@ -7,14 +7,17 @@ from decimal import Decimal
 
 import pytest
 
+from tests.conftest import client_of
 from tests.helpers import (
     create,
-    create_product,
     document,
     error_fields,
     error_type,
     spec_response_children,
     xml,
+)
+from tests.helpers import (
+    create_locked_product as create_product,
 )
 
 # Elements the contract writes but its detail render does not show; we show them so
@@ -412,7 +415,7 @@ def test_tax_exclusive_sell_price_is_the_sell(client):
 def tax_inclusive_client(app):
     settings = app.extensions["xmlapi.settings"]
     app.extensions["xmlapi.settings"] = settings.replace(tax_inclusive=True)
-    return app.test_client()
+    return client_of(app)
 
 
 def test_tax_inclusive_sell_price_derives_the_sell(tax_inclusive_client):
@@ -430,7 +433,7 @@ def test_tax_inclusive_rounds_half_up(app):
     app.extensions["xmlapi.settings"] = settings.replace(
         tax_inclusive=True, default_tax_rate=Decimal(20)
     )
-    client = app.test_client()
+    client = client_of(app)
     product_id = create_product(client, code="H", sell_price="0.03")
     root = xml(client.get(f"/api/products/{product_id}/"))
     assert root.findtext("sells/sell_tax_inclusive") == "0.03"

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import etree
 
-from tests.conftest import empty_tables
+from tests.conftest import add_users, basic, empty_tables
 from tests.server import ROOT, gunicorn
 from tests.xmlcheck import check_xml
 
@@ -32,6 +32,7 @@ def request(
 
 @pytest.fixture
 def server(database_url, engine, tmp_path):
+    add_users(engine)
     env = {"XMLAPI_DATABASE_URL": database_url, "XMLAPI_DATA_DIR": str(tmp_path)}
     with gunicorn(env) as base:
         yield base
@@ -39,17 +40,18 @@ def server(database_url, engine, tmp_path):
 
 
 def test_serves_the_api_from_gunicorn(server):
+    alice = {"Authorization": basic("alice")}
     status, headers, body = request(
-        server, "POST", "/api/products", b"<product><code>G-1</code></product>"
+        server, "POST", "/api/products", b"<product><code>G-1</code></product>", alice
     )
     assert status == 201, body
     check_xml(body)
-    status, headers, body = request(server, "GET", "/api/products/")
+    status, headers, body = request(server, "GET", "/api/products/", headers=alice)
     assert status == 200
     assert headers["Content-Type"] == "application/xml; charset=utf-8"
     root = check_xml(body)
     assert root.get("total_count") == "1"
-    status, _, body = request(server, "LOCK", "/api/nowhere")
+    status, _, body = request(server, "LOCK", "/api/nowhere", headers=alice)
     assert status in (404, 405)
     check_xml(body)
 

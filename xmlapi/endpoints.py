@@ -27,10 +27,16 @@ class Endpoint:
     has_etag: bool = False
     requires_etag: bool = False
     contract: bool = True  # False: our extension, not in the legacy contract
+    read_only_ok: bool = False  # read-only users and apps may call it though it is no GET
 
     @property
     def flags(self) -> tuple[bool, bool, bool, bool]:
         return (self.can_lock, self.requires_lock, self.has_etag, self.requires_etag)
+
+    @property
+    def writes(self) -> bool:
+        """Whether read-only users and apps are refused (403)."""
+        return self.method not in {"GET", "HEAD", "OPTIONS"} and not self.read_only_ok
 
 
 PRODUCT = "/products/(d+)/"
@@ -60,6 +66,30 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         can_lock=True,
         requires_lock=True,
         contract=False,
+    ),
+    Endpoint(
+        "locks.lock",
+        "LOCK",
+        PRODUCT,
+        "Lock the product for this session (again: renew the lock)",
+        can_lock=True,
+        contract=False,
+    ),
+    Endpoint(
+        "locks.unlock",
+        "UNLOCK",
+        PRODUCT,
+        "Release this session's lock",
+        can_lock=True,
+        contract=False,
+    ),
+    Endpoint(
+        "sessions.logout",
+        "POST",
+        "/sessions/current/logout/",
+        "End this session and release its locks",
+        contract=False,
+        read_only_ok=True,
     ),
 )
 

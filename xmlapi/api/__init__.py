@@ -5,14 +5,16 @@ from __future__ import annotations
 from flask import Flask
 
 from xmlapi import endpoints
-from xmlapi.api import errors, index, products, setup
+from xmlapi.api import auth, errors, index, locks, products, sessions, setup
 
 PREFIX = "/api"
-BLUEPRINTS = (index.bp, products.bp, setup.bp)
+BLUEPRINTS = (index.bp, products.bp, locks.bp, sessions.bp, setup.bp)
 
 
 def init_app(app: Flask) -> None:
     errors.init_app(app)
+    auth.init_app(app, PREFIX)
+    app.before_request(locks.require_lock)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint, url_prefix=PREFIX)
     endpoints.check_routes(app, PREFIX)

@@ -83,13 +83,11 @@ def handle_http(exc: HTTPException) -> Response:
     headers = {}
     if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
         headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+    for name, value in exc.get_headers():
+        if name in ("WWW-Authenticate", "Retry-After"):
+            headers[name] = value
     message = exc.description or exc.name
-    response = error_response(status, HTTP_TYPES.get(status, "http.error"), message, **headers)
-    if exc.response is not None:  # e.g. the limiter's Retry-After
-        for name in ("Retry-After", "WWW-Authenticate"):
-            if name in exc.response.headers:
-                response.headers[name] = exc.response.headers[name]
-    return response
+    return error_response(status, HTTP_TYPES.get(status, "http.error"), message, **headers)
 
 
 def handle_unexpected(exc: Exception) -> Response:

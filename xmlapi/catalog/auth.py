@@ -1,14 +1,27 @@
-"""Users and their passwords (stored only as slow salted hashes)."""
+"""Users, their sessions and the client applications that call on their behalf.
+
+Passwords and app private ids are stored only as slow salted hashes; session cookies
+only as SHA-256 (a token has 256 random bits, so a fast hash is enough there).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from xmlapi.models import User
+from xmlapi.models import ApiSession, App, User
+from xmlapi.models.types import utcnow
 
 MIN_PASSWORD_LENGTH = 8
+# Checked against when a user name is unknown, so that a wrong name costs as much time
+# as a wrong password and names cannot be probed.
+_DUMMY_HASH = generate_password_hash("not a password of anyone")
 
 
 def save_user(session: Session, name: str, password: str, *, read_only: bool = False) -> bool:
@@ -29,8 +42,127 @@ def save_user(session: Session, name: str, password: str, *, read_only: bool = F
 
 
 def authenticate(session: Session, name: str, password: str) -> User | None:
-    """The user whose name and password these are, or None."""
+    """The user whose name and password these are, or None (in constant-ish time)."""
     user = session.scalar(select(User).where(User.name == name))
-    if user is None or not check_password_hash(user.password_hash, password):
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password):
         return None
     return user
+
+
+# Sessions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """What a request needs to know of its session."""
+
+    id: str
+    user_id: int
+    user_name: str
+    app_id: str | None
+    read_only: bool  # the user or the app may only read
+    expires: dt.datetime
+    last_seen: dt.datetime
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(
+    session: Session, user: User, app: App | None, app_id: str | None, idle: dt.timedelta
+) -> tuple[str, SessionInfo]:
+    """Start a session for ``user``; returns the cookie token and the session. Commits.
+
+    Sessions that have expired are swept away at the same time.
+    """
+    now = utcnow()
+    session.execute(delete(ApiSession).where(ApiSession.expires <= now))
+    token = secrets.token_urlsafe(32)
+    row = ApiSession(
+        id=token_digest(token),
+        user_id=user.id,
+        app_id=app_id,
+        app_read_only=app is not None and app.read_only,
+        created=now,
+        last_seen=now,
+        expires=now + idle,
+    )
+    session.add(row)
+    session.commit()
+    return token, _info(row, user)
+
+
+def find_session(session: Session, token: str) -> SessionInfo | None:
+    """The live session of a cookie token, or None."""
+    row = session.scalar(
+        select(ApiSession).where(
+            ApiSession.id == token_digest(token), ApiSession.expires > utcnow()
+        )
+    )
+    return _info(row, row.user) if row is not None else None
+
+
+def touch(session: Session, info: SessionInfo, idle: dt.timedelta, every: dt.timedelta) -> None:
+    """Push the session's expiry out, at most once per ``every`` (a write per request
+    would cost more than it is worth). Commits when it writes."""
+    now = utcnow()
+    if now - info.last_seen < every:
+        return
+    session.execute(
+        update(ApiSession).where(ApiSession.id == info.id).values(last_seen=now, expires=now + idle)
+    )
+    session.commit()
+
+
+def end_session(session: Session, session_id: str) -> None:
+    """End a session; its locks go with it (ON DELETE CASCADE). Commits."""
+    session.execute(delete(ApiSession).where(ApiSession.id == session_id))
+    session.commit()
+
+
+def _info(row: ApiSession, user: User) -> SessionInfo:
+    return SessionInfo(
+        row.id,
+        user.id,
+        user.name,
+        row.app_id,
+        user.read_only or row.app_read_only,
+        row.expires,
+        row.last_seen,
+    )
+
+
+# Applications -----------------------------------------------------------------------
+
+
+def register_app(
+    session: Session, app_id: str, private_id: str, *, read_only: bool = False
+) -> bool:
+    """Register ``app_id`` (or replace its private id and access); True when new."""
+    if not app_id or "/" in app_id or len(app_id) > 100:
+        raise ValueError("an app id is 1 to 100 characters, without '/'")
+    if len(private_id) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"a private id has at least {MIN_PASSWORD_LENGTH} characters")
+    app = session.get(App, app_id)
+    created = app is None
+    if created:
+        app = App(app_id=app_id)
+        session.add(app)
+    app.private_id_hash = generate_password_hash(private_id)
+    app.read_only = read_only
+    return created
+
+
+def check_app(session: Session, app_id: str | None, private_id: str | None) -> App | None:
+    """The registered app these ids prove, or None."""
+    if not app_id or not private_id:
+        return None
+    app = session.get(App, app_id)
+    if app is None:
+        check_password_hash(_DUMMY_HASH, private_id)
+        return None
+    return app if check_password_hash(app.private_id_hash, private_id) else None

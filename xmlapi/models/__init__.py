@@ -1,7 +1,8 @@
 """SQLAlchemy models, one module per concern; importing this registers them all."""
 
-from xmlapi.models.auth import User
+from xmlapi.models.auth import ApiSession, App, User
 from xmlapi.models.costs import SupplierCost
+from xmlapi.models.locks import ProductLock
 from xmlapi.models.photos import PhotoScale, ProductPhoto
 from xmlapi.models.products import Product, RelatedProduct
 from xmlapi.models.reference import (
@@ -18,12 +19,15 @@ from xmlapi.models.reference import (
 from xmlapi.models.serials import SerialNumber
 
 __all__ = [
+    "ApiSession",
+    "App",
     "Currency",
     "PhotoScale",
     "PosCategory",
     "Product",
     "ProductClass",
     "ProductColor",
+    "ProductLock",
     "ProductPhoto",
     "ProductSize",
     "RelatedProduct",

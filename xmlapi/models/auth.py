@@ -1,9 +1,9 @@
-"""Users of the API."""
+"""Who may call the API: users, their sessions, and registered client applications."""
 
 from __future__ import annotations
 
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from xmlapi.db import Base
 from xmlapi.models.types import Timestamp, utcnow
@@ -15,5 +15,32 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(150), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    read_only: Mapped[bool] = mapped_column(default=False)
+    created: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+class ApiSession(Base):
+    """A login; the cookie holds a random token and only its SHA-256 is stored here."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    app_id: Mapped[str | None] = mapped_column(String(100))
+    app_read_only: Mapped[bool] = mapped_column(default=False)
+    created: Mapped[Timestamp] = mapped_column(default=utcnow)
+    last_seen: Mapped[Timestamp] = mapped_column(default=utcnow)
+    expires: Mapped[Timestamp] = mapped_column(index=True)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class App(Base):
+    """A client application (``User-Agent: {app_id}/{version}`` plus ``X-PAPPID``)."""
+
+    __tablename__ = "apps"
+
+    app_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    private_id_hash: Mapped[str] = mapped_column(String(255))
     read_only: Mapped[bool] = mapped_column(default=False)
     created: Mapped[Timestamp] = mapped_column(default=utcnow)

@@ -1,0 +1,49 @@
+"""LOCK and UNLOCK, and the lock check every write under a product goes through."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Response, request
+from lxml import etree
+
+from xmlapi import endpoints
+from xmlapi.api.auth import current_identity
+from xmlapi.api.common import settings, xml_response
+from xmlapi.catalog import locks
+from xmlapi.db import get_session
+
+bp = Blueprint("locks", __name__)
+
+
+def _ttl() -> dt.timedelta:
+    return dt.timedelta(seconds=settings().lock_seconds)
+
+
+@bp.route("/products/<int:product_id>/", methods=["LOCK"], endpoint="lock")
+def lock(product_id: int) -> Response:
+    held = locks.acquire(get_session(), product_id, current_identity().id, _ttl())
+    element = etree.Element("lock", acquired="true")
+    element.text = "Lock Acquired"
+    # As WebDAV (RFC 4918) answers a LOCK, so generic HTTP tooling understands it.
+    return xml_response(
+        element, **{"Lock-Token": f"<{held.token}>", "Timeout": f"Second-{settings().lock_seconds}"}
+    )
+
+
+@bp.route("/products/<int:product_id>/", methods=["UNLOCK"], endpoint="unlock")
+def unlock(product_id: int) -> Response:
+    locks.release(get_session(), product_id, current_identity().id)
+    element = etree.Element("lock", released="true")
+    element.text = "Unlocked"
+    return xml_response(element)
+
+
+def require_lock() -> None:
+    """Before every request to an endpoint the registry marks ``requires_lock``: the
+    caller's session must hold the lock of the product in the URL (428/423 otherwise)."""
+    entry = endpoints.lookup(request.endpoint, request.method)
+    if entry is None or not entry.requires_lock:
+        return
+    product_id = request.view_args["product_id"]
+    locks.require(get_session(), product_id, current_identity().id, _ttl())
