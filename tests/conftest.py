@@ -8,6 +8,7 @@ cannot reach it.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import os
 import socket
 
@@ -18,8 +19,11 @@ from werkzeug.security import generate_password_hash
 import xmlapi.models  # noqa: F401  (registers the tables)
 from tests.xmlcheck import XsdCheckingClient
 from xmlapi import create_app, migrate
+from xmlapi.catalog import auth as catalog_auth
+from xmlapi.catalog import locks as catalog_locks
 from xmlapi.db import Base, session_scope
 from xmlapi.models import User
+from xmlapi.models.types import utcnow
 from xmlapi.settings import Settings
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -114,6 +118,22 @@ def app(settings, engine):
     empty_tables(engine)
 
 
+@pytest.fixture
+def make_app(app):
+    """Build more apps on the test's database (other settings, or a second "worker")."""
+    made = []
+
+    def make(settings: Settings):
+        other = create_app(settings)
+        other.test_client_class = XsdCheckingClient
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        other.extensions["xmlapi.engine"].dispose()
+
+
 def client_of(app, user: str | None = "alice"):
     """A test client sending Basic credentials of ``user`` on every request (as legacy
     clients do; after the first answer its cookie authenticates it); None: anonymous."""
@@ -121,6 +141,27 @@ def client_of(app, user: str | None = "alice"):
     if user is not None:
         client.environ_base["HTTP_AUTHORIZATION"] = basic(user)
     return client
+
+
+class Clock:
+    """The catalog's notion of now, movable by tests (sessions and locks expire)."""
+
+    def __init__(self):
+        self.offset = dt.timedelta(0)
+
+    def now(self) -> dt.datetime:
+        return utcnow() + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    clock = Clock()
+    for module in (catalog_auth, catalog_locks):
+        monkeypatch.setattr(module, "utcnow", clock.now)
+    return clock
 
 
 @pytest.fixture

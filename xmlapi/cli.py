@@ -78,3 +78,26 @@ def load_demo() -> None:
     with _migrated_session() as session:
         loaded = demo.load(session)
     click.echo(f"loaded {loaded} demo products" if loaded else "catalog not empty; nothing loaded")
+
+
+@main.command("register-app")
+@click.argument("app_id")
+@click.option(
+    "--private-id",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="The secret the app sends in X-PAPPID.",
+)
+@click.option("--read-only", is_flag=True, help="The app may read but not write or lock.")
+def register_app(app_id: str, private_id: str, read_only: bool) -> None:
+    """Register a client application (checked when XMLAPI_REQUIRE_REGISTERED_APPS=1)."""
+    with _migrated_session() as session:
+        try:
+            created = auth.register_app(session, app_id, private_id, read_only=read_only)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"{'registered' if created else 'updated'} app {app_id}"
+        f"{' (read-only)' if read_only else ''}"
+    )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, Response, current_app, g, request
-from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from xmlapi import endpoints
@@ -27,10 +26,9 @@ COOKIE = "LS_SERVER_SESSION_ID"
 class AuthenticationFailed(Unauthorized):
     """401 carrying the ``WWW-Authenticate: Basic realm="xmlapi"`` challenge."""
 
-    def __init__(self, description: str):
-        super().__init__(
-            description, www_authenticate=WWWAuthenticate("basic", {"realm": "xmlapi"})
-        )
+    def get_headers(self, environ=None, scope=None):
+        # werkzeug's WWWAuthenticate would leave the realm unquoted.
+        return [*super().get_headers(environ, scope), ("WWW-Authenticate", 'Basic realm="xmlapi"')]
 
 
 def current_identity() -> SessionInfo:

@@ -1,0 +1,65 @@
+"""Twenty sessions race for one lock on a 4-worker gunicorn: exactly one wins, every time."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.conftest import add_users, basic, empty_tables
+from tests.server import gunicorn
+from tests.test_server import request
+from tests.xmlcheck import check_xml
+
+pytestmark = pytest.mark.server
+
+SESSIONS = 20
+ROUNDS = 5
+
+
+@pytest.fixture
+def server(database_url, engine, tmp_path):
+    add_users(engine)
+    env = {"XMLAPI_DATABASE_URL": database_url, "XMLAPI_DATA_DIR": str(tmp_path)}
+    with gunicorn(env, workers=4, threads=4) as base:
+        yield base
+    empty_tables(engine)
+
+
+def open_session(base: str) -> str:
+    status, headers, body = request(base, "GET", "/api/", headers={"Authorization": basic("alice")})
+    assert status == 200, body
+    return headers["Set-Cookie"].split(";", 1)[0]
+
+
+def test_exactly_one_of_twenty_sessions_gets_the_lock(server):
+    cookies = [open_session(server) for _ in range(SESSIONS)]
+    assert len(set(cookies)) == SESSIONS
+    for round_number in range(ROUNDS):
+        status, _, body = request(
+            server,
+            "POST",
+            "/api/products/",
+            f"<product><code>RACE-{round_number}</code></product>".encode(),
+            {"Cookie": cookies[0]},
+        )
+        assert status == 201, body
+        path = f"/api/products/{check_xml(body).get('id')}/"
+        start = threading.Barrier(SESSIONS)
+
+        def race(cookie, path=path, start=start):
+            start.wait()
+            return request(server, "LOCK", path, headers={"Cookie": cookie})
+
+        with ThreadPoolExecutor(SESSIONS) as pool:
+            results = list(pool.map(race, cookies))
+        statuses = sorted(status for status, _, _ in results)
+        assert statuses == [200] + [423] * (SESSIONS - 1), statuses
+        for _, _, body in results:
+            check_xml(body)
+        winner = cookies[[status for status, _, _ in results].index(200)]
+        status, _, _ = request(
+            server, "PUT", path, b"<product><family>won</family></product>", {"Cookie": winner}
+        )
+        assert status == 200
