@@ -1,0 +1,33 @@
+"""The ceiling: a bare Flask app answering with bytes captured from the real service.
+
+Run under the same gunicorn settings as the service, it measures what Flask and
+gunicorn alone cost on this machine, so the service's figures can be read as a ratio.
+BENCH_CEILING_DIR holds ``detail.xml``, ``list50.xml`` and ``image.bin``.
+"""
+
+import os
+from pathlib import Path
+
+from flask import Flask, Response, send_file
+
+DIRECTORY = Path(os.environ["BENCH_CEILING_DIR"])
+XML = "application/xml; charset=utf-8"
+BODIES = {name: (DIRECTORY / f"{name}.xml").read_bytes()
+          for name in ("detail", "list50") if (DIRECTORY / f"{name}.xml").exists()}
+
+app = Flask(__name__)
+
+
+@app.get("/detail")
+def detail():
+    return Response(BODIES["detail"], content_type=XML)
+
+
+@app.get("/list50")
+def list50():
+    return Response(BODIES["list50"], content_type=XML)
+
+
+@app.get("/image")
+def image():
+    return send_file(DIRECTORY / "image.bin", mimetype="image/jpeg", conditional=True)
