@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 
 from xmlapi import api, db, migrate
+from xmlapi.catalog import photos
 from xmlapi.middleware import TrailingSlash
 from xmlapi.settings import Settings, from_environ
 from xmlapi.xml import schemas
@@ -21,6 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or from_environ()
     app = Flask(__name__, template_folder="../templates")
     app.extensions["xmlapi.settings"] = settings
+    app.extensions["xmlapi.photo_store"] = photos.store_from_settings(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     logging.getLogger("xmlapi").setLevel(settings.log_level)
 

@@ -1,7 +1,9 @@
-"""The ``xmlapi`` command: set up the database, add users, load a demo catalog."""
+"""The ``xmlapi`` command: set up the database, add users, load a demo catalog, check the
+photo files against their rows."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from xmlapi import db, migrate
-from xmlapi.catalog import auth, demo
+from xmlapi.catalog import auth, demo, photos
 from xmlapi.settings import Settings, SettingsError, from_environ
 
 
@@ -101,3 +103,40 @@ def register_app(app_id: str, private_id: str, read_only: bool) -> None:
         f"{'registered' if created else 'updated'} app {app_id}"
         f"{' (read-only)' if read_only else ''}"
     )
+
+
+@main.command("check")
+@click.option("--fix", is_flag=True, help="Remove orphan files; finish cut-off uploads.")
+@click.option(
+    "--min-age",
+    type=click.IntRange(min=0),
+    default=3600,
+    show_default=True,
+    help="Seconds a file without a row must be old to count as an orphan "
+    "(younger ones may be uploads in progress).",
+)
+def check(fix: bool, min_age: int) -> None:
+    """Check the photo files against their rows: report rows whose files are missing and
+    files no row names (orphans); exit 1 while anything is wrong."""
+    store = photos.store_from_settings(_settings())
+    with _migrated_session() as session:
+        report = photos.check(session, store, min_age=dt.timedelta(seconds=min_age))
+    for photo_id, size, name in report.missing:
+        click.echo(f"missing: photo {photo_id} ({size}): {name} is missing from the store")
+    for name in report.unfinished:
+        click.echo(f"unfinished: {name} was committed but not renamed into place")
+    for entry in report.orphans:
+        click.echo(f"orphan: {entry.name}{photos.PENDING if entry.pending else ''}")
+    problems = len(report.missing) + len(report.unfinished) + len(report.orphans)
+    click.echo(
+        f"{report.photos} photos; {len(report.missing)} missing files, "
+        f"{len(report.unfinished)} unfinished, {len(report.orphans)} orphan files"
+        + ("" if problems else ": no problems")
+    )
+    if fix and (report.unfinished or report.orphans):
+        photos.fix(store, report)
+        click.echo(
+            f"finished {len(report.unfinished)} uploads, removed {len(report.orphans)} orphan files"
+        )
+    if report.missing or (not fix and problems):
+        raise SystemExit(1)

@@ -40,6 +40,9 @@ class Endpoint:
 
 
 PRODUCT = "/products/(d+)/"
+PHOTOS = PRODUCT + "product_photos/"
+PHOTO = PHOTOS + "(d+)/"
+IMAGE = PRODUCT + "images/(d+)/"  # the detail render's own link to a photo
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
@@ -81,6 +84,48 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         PRODUCT,
         "Release this session's lock",
         can_lock=True,
+        contract=False,
+    ),
+    Endpoint(
+        "photos.add",
+        "POST",
+        PRODUCT + "add_product_photo/",
+        "Add a photo for the current product",
+        requires_lock=True,
+    ),
+    Endpoint("photos.list", "GET", PHOTOS, "Return the list of photo details of the product."),
+    Endpoint("photos.detail", "GET", PHOTO, "Return the details of a product photo"),
+    Endpoint("photos.update", "PUT", PHOTO, "Update a product photo detail", requires_lock=True),
+    Endpoint("photos.delete", "DELETE", PHOTO, "Delete a product photo", requires_lock=True),
+    Endpoint("photos.image", "GET", PHOTO + "image/", "Return the product photo in binary data"),
+    Endpoint(
+        "photos.image_detail",
+        "GET",
+        IMAGE,
+        "The details of a product photo, by the detail render's link",
+        contract=False,
+    ),
+    Endpoint(
+        "photos.image_update",
+        "PUT",
+        IMAGE,
+        "Update a product photo detail, by the detail render's link",
+        requires_lock=True,
+        contract=False,
+    ),
+    Endpoint(
+        "photos.image_delete",
+        "DELETE",
+        IMAGE,
+        "Delete a product photo, by the detail render's link",
+        requires_lock=True,
+        contract=False,
+    ),
+    Endpoint(
+        "photos.image_image",
+        "GET",
+        IMAGE + "image/",
+        "The product photo in binary data, by the detail render's link",
         contract=False,
     ),
     Endpoint(

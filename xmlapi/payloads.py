@@ -279,3 +279,17 @@ def reference_schema(kind: Kind) -> Schema:
 
 def load_reference(kind: Kind, element: etree._Element) -> dict[str, Any]:
     return load(reference_schema(kind), element)
+
+
+# Photos ---------------------------------------------------------------------------
+
+
+class ProductPhotoSchema(Document):
+    sort_order = fields.Integer(strict=False, validate=validate.Range(min=-(2**31), max=2**31 - 1))
+
+
+PRODUCT_PHOTO_SCHEMA = ProductPhotoSchema()
+
+
+def load_product_photo(element: etree._Element) -> dict[str, Any]:
+    return load(PRODUCT_PHOTO_SCHEMA, element)

@@ -8,6 +8,7 @@ from flask import Response, current_app, request, stream_with_context
 from lxml import etree
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from xmlapi.catalog.photos import PhotoStore
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.settings import Settings
 from xmlapi.xml.parse import parse_document
@@ -16,6 +17,10 @@ from xmlapi.xml.render import CONTENT_TYPE, to_bytes
 
 def settings() -> Settings:
     return current_app.extensions["xmlapi.settings"]
+
+
+def photo_store() -> PhotoStore:
+    return current_app.extensions["xmlapi.photo_store"]
 
 
 def pricing() -> Pricing:

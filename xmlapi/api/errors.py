@@ -35,6 +35,9 @@ ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
     (catalog.Conflict, 409, "conflict"),
     (catalog.LockHeld, 423, "lock.held"),
     (catalog.LockRequired, 428, "lock.required"),
+    (catalog.UnsupportedImage, 415, "media.unsupported"),
+    (catalog.ImageTooLarge, 413, "image.too_large"),
+    (catalog.PhotoFileMissing, 500, "photo.file_missing"),
 )
 
 # Flask's and werkzeug's own errors, by status.

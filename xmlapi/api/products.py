@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, request
 
 from xmlapi import payloads
-from xmlapi.api.common import parse_body, pricing, xml_response, xml_stream
+from xmlapi.api.common import parse_body, photo_store, pricing, xml_response, xml_stream
 from xmlapi.catalog import filters, products
 from xmlapi.catalog.filters import InvalidQuery
 from xmlapi.catalog.pricing import Pricing
@@ -104,7 +104,7 @@ def update(product_id: int) -> Response:
 
 @bp.delete("/products/<int:product_id>/")
 def delete(product_id: int) -> Response:
-    products.delete(get_session(), product_id)
+    products.delete(get_session(), product_id, photo_store=photo_store())
     return xml_response(render.deleted("product", "products", product_id))
 
 

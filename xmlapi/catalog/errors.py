@@ -51,3 +51,15 @@ class LockHeld(CatalogError):
 
 class LockNotHeld(CatalogError):
     """An UNLOCK of a lock the caller does not hold."""
+
+
+class UnsupportedImage(CatalogError):
+    """Uploaded bytes that are not a JPEG, PNG, GIF or WebP image we can read."""
+
+
+class ImageTooLarge(CatalogError):
+    """An image whose header claims more pixels than we decode (a decompression bomb)."""
+
+
+class PhotoFileMissing(CatalogError):
+    """A photo's row names a file the store does not have: the store lost data."""

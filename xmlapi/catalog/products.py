@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Row, String, cast, func, select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,7 @@ from xmlapi.catalog.errors import Conflict, NotFound, RuleBroken, UnknownReferen
 from xmlapi.catalog.filters import FieldSpec
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.models import (
+    PhotoScale,
     Product,
     ProductColor,
     ProductPhoto,
@@ -24,6 +25,9 @@ from xmlapi.models import (
     Supplier,
     SupplierCost,
 )
+
+if TYPE_CHECKING:
+    from xmlapi.catalog.photos import PhotoStore
 
 # Reference attributes of a product: the kind they point at and the contract's name.
 REFERENCES: dict[str, tuple[str, str]] = {
@@ -122,19 +126,30 @@ def update(
     return _commit(session, product)
 
 
-def delete(session: Session, product_id: int) -> None:
-    """Delete the product and everything under it; commits.
+def delete(session: Session, product_id: int, *, photo_store: PhotoStore) -> None:
+    """Delete the product and everything under it; commits, then removes the files of
+    its photos from ``photo_store``.
 
     Children of a deleted master keep existing, detached from it.
     """
     product = get_plain(session, product_id)
+    photo_files = list(
+        session.scalars(
+            select(PhotoScale.filename)
+            .join(ProductPhoto, PhotoScale.photo_id == ProductPhoto.id)
+            .where(ProductPhoto.product_id == product_id)
+        )
+    )
     for child in session.scalars(select(Product).where(Product.master_id == product_id)):
         child.master_id = None
     session.delete(product)
     _commit(session, product)
+    photo_store.delete(photo_files)
 
 
-def _commit(session: Session, product: Product) -> Product:
+def commit(session: Session) -> None:
+    """Commit a write to a product or to a row under it; a clash with stored data or a
+    concurrent change of the product becomes Conflict (after a rollback)."""
     try:
         session.commit()
     except IntegrityError as exc:
@@ -145,6 +160,10 @@ def _commit(session: Session, product: Product) -> Product:
         raise Conflict(
             "The product was changed by someone else meanwhile; read it again."
         ) from None
+
+
+def _commit(session: Session, product: Product) -> Product:
+    commit(session)
     return product
 
 

@@ -11,12 +11,14 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from pathlib import PurePosixPath
 from typing import Any
 
 from lxml import etree
 
 from xmlapi.catalog import pricing, stock
 from xmlapi.catalog.costs import convert
+from xmlapi.catalog.photos import SIZES
 from xmlapi.catalog.reference import KINDS_BY_PLURAL, Kind
 
 # lxml writes its declaration with single quotes; some legacy clients look for this
@@ -280,6 +282,33 @@ def serial_number(serial: Any) -> etree._Element:
     leaf(el, "cost", serial.cost)
     leaf(el, "serial", serial.serial)
     ref(el, "warehouse", "warehouses", serial.warehouse_id)
+    return el
+
+
+# Photos --------------------------------------------------------------------------
+
+
+def product_photo(photo: Any) -> etree._Element:
+    """A photo (GET /api/products/X/product_photos/Y/): its scales in the contract's
+    order (512, 256, original). ``width``, ``height`` and ``source_name`` are ours."""
+    el = root("product_photo", f"products/{photo.product_id}/product_photos", photo.id)
+    leaf(el, "sort_order", photo.sort_order)
+    scales = SubElement(el, "scales")
+    for scale in sorted(photo.scales, key=lambda s: SIZES.index(s.size)):
+        item = SubElement(scales, "scale")
+        leaf(item, "filename", PurePosixPath(scale.filename).name)
+        leaf(item, "size", scale.size)
+        leaf(item, "format", scale.format)
+        leaf(item, "width", scale.width)
+        leaf(item, "height", scale.height)
+    leaf(el, "source_name", photo.source_name)
+    return el
+
+
+def product_photos(photos: Iterable[Any]) -> etree._Element:
+    el = etree.Element("product_photos")
+    for photo in photos:
+        el.append(product_photo(photo))
     return el
 
 

@@ -1,0 +1,145 @@
+"""catalog/photos.py without HTTP: the file store, sniffing, and how scales are made."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image, ImageFile
+
+from tests import images
+from xmlapi.catalog import photos
+from xmlapi.catalog.errors import ImageTooLarge, UnsupportedImage
+
+
+@pytest.fixture
+def store(tmp_path):
+    return photos.FileSystemStore(root=tmp_path / "photos")
+
+
+def names(store) -> set[tuple[str, bool]]:
+    return {(entry.name, entry.pending) for entry in store.entries()}
+
+
+def test_a_written_file_waits_under_its_temporary_name_until_published(store):
+    written = store.write("ab/abc_512.jpg", [b"hello ", b"world"])
+    assert (written.size, len(written.digest)) == (11, 64)
+    assert names(store) == {("ab/abc_512.jpg", True)}
+    store.publish(["ab/abc_512.jpg"])
+    assert names(store) == {("ab/abc_512.jpg", False)}
+    opened = store.open("ab/abc_512.jpg")
+    with opened.stream:
+        assert (opened.stream.read(), opened.size) == (b"hello world", 11)
+
+
+def test_discard_removes_what_was_never_published(store):
+    store.write("ab/abc_original.png", [b"x"])
+    store.discard(["ab/abc_original.png"])
+    assert names(store) == set()
+
+
+def test_a_write_that_fails_midway_leaves_nothing(store):
+    def chunks():
+        yield b"part of it"
+        raise RuntimeError("client went away")
+
+    with pytest.raises(RuntimeError):
+        store.write("ab/abc_original.jpg", chunks())
+    assert names(store) == set()
+
+
+def test_opening_a_committed_but_unrenamed_file_finishes_the_rename(store):
+    store.write("ab/abc_256.jpg", [b"bytes"])  # the process died before publish()
+    opened = store.open("ab/abc_256.jpg")
+    opened.stream.close()
+    assert names(store) == {("ab/abc_256.jpg", False)}
+    store.publish(["ab/abc_256.jpg"])  # the late publish of the same file is harmless
+    with pytest.raises(FileNotFoundError):
+        store.open("ab/gone_256.jpg")
+
+
+def test_delete_removes_both_names_and_ignores_missing_files(store):
+    store.write("ab/one.jpg", [b"1"])
+    store.write("ab/two.jpg", [b"2"])
+    store.publish(["ab/two.jpg"])
+    store.delete(["ab/one.jpg", "ab/two.jpg", "ab/never.jpg"])
+    assert names(store) == set()
+
+
+@pytest.mark.parametrize("name", ["../outside.jpg", "/etc/passwd", "ab/../../x", ""])
+def test_names_cannot_leave_the_store(store, name):
+    with pytest.raises(ValueError):
+        store.write(name, [b"x"])
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (images.jpeg(), "jpeg"),
+        (images.png_with_alpha(), "png"),
+        (images.gif(), "gif"),
+        (images.webp(), "webp"),
+        (images.encode(images.halves((8, 8)), "BMP"), None),
+        (b"<product/>", None),
+        (b"", None),
+    ],
+)
+def test_the_bytes_decide_the_type(data, kind):
+    assert photos.sniff(data[:12]) == kind
+
+
+def scales(data: bytes, kind: str, **options) -> photos.Picture:
+    return photos.make_scales(io.BytesIO(data), kind, **options)
+
+
+def test_scales_fit_their_box_keep_the_aspect_and_are_never_upscaled():
+    picture = scales(images.jpeg((1000, 500)), "jpeg")
+    assert [(s.size, s.width, s.height) for s in picture.scales] == [
+        ("512", 512, 256),
+        ("256", 256, 128),
+    ]
+    small = scales(images.jpeg((100, 30)), "jpeg")
+    assert [(s.width, s.height) for s in small.scales] == [(100, 30), (100, 30)]
+
+
+def test_a_bomb_is_refused_from_its_header_before_any_pixel_is_decoded(monkeypatch):
+    def no_decoding(self):
+        raise AssertionError("decoded a bomb")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    with pytest.raises(ImageTooLarge):
+        scales(images.jpeg((40, 30)), "jpeg", max_pixels=40 * 30 - 1)
+    with pytest.raises(ImageTooLarge):
+        scales(images.jpeg_bomb(), "jpeg")  # Pillow's own limit refuses it first
+    with pytest.raises(ImageTooLarge):
+        scales(images.png_bomb(), "png")
+
+
+def test_bytes_of_another_type_than_they_claim_are_refused():
+    with pytest.raises(UnsupportedImage):
+        scales(images.jpeg(), "png")
+
+
+def test_cmyk_jpegs_become_rgb_scales():
+    data = images.encode(Image.new("CMYK", (20, 10), (0, 255, 255, 0)), "JPEG")
+    picture = scales(data, "jpeg")
+    with Image.open(io.BytesIO(picture.scales[0].data)) as scale:
+        assert (scale.format, scale.mode) == ("JPEG", "RGB")
+        red, green, blue = scale.getpixel((5, 5))
+        assert red > 200 and green < 60 and blue < 60
+
+
+def test_sixteen_bit_and_greyscale_pngs_are_scaled():
+    grey16 = images.encode(Image.new("I;16", (20, 10), 40000), "PNG")
+    assert scales(grey16, "png").scales[0].format == "jpeg"
+    grey_alpha = images.encode(Image.new("LA", (20, 10), (128, 0)), "PNG")
+    assert scales(grey_alpha, "png").scales[0].format == "png"
+
+
+def test_scales_keep_the_colour_profile():
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    picture = scales(images.jpeg(icc_profile=profile), "jpeg")
+    with Image.open(io.BytesIO(picture.scales[1].data)) as scale:
+        assert scale.info.get("icc_profile") == profile

@@ -1,0 +1,139 @@
+"""Product photos: raw uploads, their details, and their images by ``Accept`` size.
+
+The contract links a photo from the product's detail as ``/products/X/images/Y/`` and
+from everywhere else as ``/products/X/product_photos/Y/``; clients follow either (and
+``{uri}image/``), so both paths serve the same views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, request
+from werkzeug.http import parse_options_header
+from werkzeug.wsgi import wrap_file
+
+from xmlapi import payloads
+from xmlapi.api.common import parse_body, photo_store, settings, xml_response
+from xmlapi.catalog import photos
+from xmlapi.db import get_session
+from xmlapi.xml import render
+
+bp = Blueprint("photos", __name__)
+
+PHOTOS = "/products/<int:product_id>/product_photos/"
+PHOTO = PHOTOS + "<int:photo_id>/"
+IMAGE = "/products/<int:product_id>/images/<int:photo_id>/"
+READ_ONLY = ("scales", "source_name")
+CHUNK = 64 * 1024
+# Scales of a photo never change, but a deleted photo's id can come back (SQLite reuses
+# the highest id), so caches keep an image briefly and then revalidate by ETag.
+IMAGE_MAX_AGE = 300
+
+
+@bp.post("/products/<int:product_id>/add_product_photo/", endpoint="add")
+def add(product_id: int) -> Response:
+    # Photos may be far larger than XML documents: this request gets the photo cap.
+    request.max_content_length = settings().max_photo_bytes
+    photo = photos.add(
+        get_session(),
+        photo_store(),
+        product_id,
+        _body(),
+        source_name=_source_name(),
+    )
+    return xml_response(
+        render.product_photo(photo),
+        201,
+        Location=f"/api/products/{product_id}/product_photos/{photo.id}/",
+    )
+
+
+def _body() -> Iterator[bytes]:
+    """The request body in chunks, never whole in memory. werkzeug answers 413 for a
+    Content-Length over the cap, and for a chunked body once it has passed the cap."""
+    stream = request.stream
+    while chunk := stream.read(CHUNK):
+        yield chunk
+
+
+def _source_name() -> str | None:
+    """Content-Location as sent; raw UTF-8 (which WSGI hands over as Latin-1) is read
+    as UTF-8."""
+    value = request.headers.get("Content-Location", "").strip()
+    if not value:
+        return None
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
+@bp.get(PHOTOS, endpoint="list")
+def list_photos(product_id: int) -> Response:
+    return xml_response(render.product_photos(photos.photos_of(get_session(), product_id)))
+
+
+@bp.get(PHOTO, endpoint="detail")
+@bp.get(IMAGE, endpoint="image_detail")
+def detail(product_id: int, photo_id: int) -> Response:
+    return xml_response(render.product_photo(photos.get(get_session(), product_id, photo_id)))
+
+
+@bp.put(PHOTO, endpoint="update")
+@bp.put(IMAGE, endpoint="image_update")
+def update(product_id: int, photo_id: int) -> Response:
+    changes = payloads.load_product_photo(parse_body("product_photo", READ_ONLY))
+    photo = photos.update(get_session(), product_id, photo_id, changes)
+    return xml_response(render.product_photo(photo))
+
+
+@bp.delete(PHOTO, endpoint="delete")
+@bp.delete(IMAGE, endpoint="image_delete")
+def delete(product_id: int, photo_id: int) -> Response:
+    """204: the contract says DELETE has no XML response."""
+    photos.delete(get_session(), photo_store(), product_id, photo_id)
+    return Response(status=204)
+
+
+@bp.get(PHOTO + "image/", endpoint="image")
+@bp.get(IMAGE + "image/", endpoint="image_image")
+def image(product_id: int, photo_id: int) -> Response:
+    """The scale ``Accept: image/*;size=N`` names (the original otherwise), streamed."""
+    scale = photos.scale_of(
+        get_session(), product_id, photo_id, requested_size(request.headers.get("Accept"))
+    )
+    if request.if_none_match.contains_weak(scale.digest):
+        return _image_headers(Response(status=304), scale)  # the file is not even opened
+    stored = photos.open_scale(photo_store(), scale)
+    response = Response(wrap_file(request.environ, stored.stream), direct_passthrough=True)
+    response.content_length = stored.size
+    _image_headers(response, scale)
+    return response.make_conditional(request, accept_ranges=True, complete_length=stored.size)
+
+
+def _image_headers(response: Response, scale) -> Response:
+    response.mimetype = photos.MEDIA_TYPES[scale.format]
+    response.set_etag(scale.digest)
+    response.cache_control.private = True
+    response.cache_control.max_age = IMAGE_MAX_AGE
+    response.vary.add("Accept")
+    return response
+
+
+def requested_size(accept: str | None) -> str:
+    """The scale an Accept header asks for: the ``size`` parameter of its most preferred
+    image range that names one we keep; ``original`` when none does."""
+    best, best_quality = "original", 0.0
+    for item in (accept or "").split(","):
+        media_type, params = parse_options_header(item)
+        size = params.get("size")
+        if size not in photos.SIZES or not media_type.startswith(("image/", "*/*")):
+            continue
+        try:
+            quality = float(params.get("q", "1"))
+        except ValueError:
+            quality = 1.0
+        if quality > best_quality:
+            best, best_quality = size, quality
+    return best

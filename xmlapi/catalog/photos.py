@@ -1,0 +1,634 @@
+"""Product photos: where their files live, how the scales are made, and their rows.
+
+An upload is written to temporary files (fsynced), its rows are committed, and only then
+are the files renamed into place; a failed commit removes them. A process that dies
+between the commit and the rename leaves ``.part`` files that a committed row names: the
+first read (or ``xmlapi check --fix``) finishes the rename, so a committed row never
+points at bytes that are gone. One that dies before the commit leaves orphan files that
+no row names, which ``xmlapi check`` reports and ``--fix`` removes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import itertools
+import logging
+import os
+import secrets
+import struct
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO, Protocol
+
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from xmlapi.catalog import products
+from xmlapi.catalog.errors import (
+    ImageTooLarge,
+    NotFound,
+    PhotoFileMissing,
+    RuleBroken,
+    UnsupportedImage,
+)
+from xmlapi.models import PhotoScale, ProductPhoto
+from xmlapi.models.products import stamp
+from xmlapi.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# The scales every photo has, in the contract's order.
+SIZES = ("512", "256", "original")
+BOXES = {"512": 512, "256": 256}
+# Our format names (what <format> shows) for each image type we take, found by the bytes.
+MEDIA_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
+EXTENSIONS = {"jpeg": "jpg", "png": "png", "gif": "gif", "webp": "webp"}
+# The Pillow decoders each type may be opened with (multi-picture JPEGs open as MPO).
+_DECODERS = {"jpeg": ("JPEG",), "png": ("PNG",), "gif": ("GIF",), "webp": ("WEBP",)}
+_PILLOW_FORMATS = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
+# Pillow's own default limit, so its bomb warning never fires for an image we accept;
+# above it we refuse from the header, before any pixel is decoded.
+MAX_PIXELS = 89_478_485
+# Each JPEG scale decodes at no less than twice its box (Pillow's draft()), never at
+# full size; other formats are decoded whole, which MAX_PIXELS bounds.
+REDUCING_GAP = 2.0
+JPEG_QUALITY = 85
+SOURCE_NAME_LENGTH = 1023
+# EXIF orientation -> the transposition that makes the picture upright.
+_ORIENTATIONS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_EXIF_ORIENTATION = 0x0112
+# What Pillow raises on bytes it cannot make sense of.
+_UNREADABLE = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error)
+
+
+# The store ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Written:
+    """A file written under its temporary name: its length and SHA-256."""
+
+    size: int
+    digest: str
+
+
+@dataclass
+class StoredFile:
+    """An open stored file; whoever gets it closes ``stream``."""
+
+    stream: BinaryIO
+    size: int
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A file found in the store: ``name`` as rows hold it; ``pending`` when it still has
+    its temporary name."""
+
+    name: str
+    pending: bool
+    modified: float
+
+
+class PhotoStore(Protocol):
+    """Where photo files live. Names are relative POSIX paths chosen by the catalog."""
+
+    def write(self, name: str, chunks: Iterable[bytes]) -> Written:
+        """Write ``chunks`` under ``name``'s temporary name, durably; on failure nothing
+        is left behind."""
+
+    def read_pending(self, name: str) -> BinaryIO:
+        """Open a file that is still under its temporary name."""
+
+    def publish(self, names: Iterable[str]) -> None:
+        """Rename written files into place (once their rows have committed)."""
+
+    def discard(self, names: Iterable[str]) -> None:
+        """Remove written files that were never published (their rows did not commit)."""
+
+    def open(self, name: str) -> StoredFile:
+        """Open a published file; raises FileNotFoundError."""
+
+    def delete(self, names: Iterable[str]) -> None:
+        """Remove files (once the rows that named them are gone); missing ones are fine."""
+
+    def entries(self) -> Iterator[Entry]:
+        """Every file in the store."""
+
+    def remove(self, entry: Entry) -> None:
+        """Remove one file found by ``entries``."""
+
+
+PENDING = ".part"
+
+
+class FileSystemStore:
+    """Photo files in a directory tree: ``<root>/3f/3f9a..._512.jpg``.
+
+    A file is written as ``<name>.part`` and fsynced with its directory before its row
+    commits, so a committed row always has its bytes on disk under one of two names.
+    """
+
+    def __init__(self, *, root: Path) -> None:
+        self.root = Path(root)
+
+    def _path(self, name: str) -> Path:
+        relative = PurePosixPath(name)
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+            raise ValueError(f"not a photo file name: {name!r}")
+        return self.root.joinpath(*relative.parts)
+
+    def _part(self, name: str) -> Path:
+        path = self._path(name)
+        return path.with_name(path.name + PENDING)
+
+    def write(self, name: str, chunks: Iterable[bytes]) -> Written:
+        part = self._part(name)
+        self._make_dirs(part.parent)
+        digest, size = hashlib.sha256(), 0
+        try:
+            with open(part, "xb") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            _fsync_directory(part.parent)
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        return Written(size, digest.hexdigest())
+
+    def _make_dirs(self, directory: Path) -> None:
+        if directory.is_dir():
+            return
+        directory.mkdir(parents=True, exist_ok=True)
+        _fsync_directory(directory.parent)
+
+    def read_pending(self, name: str) -> BinaryIO:
+        return open(self._part(name), "rb")
+
+    def publish(self, names: Iterable[str]) -> None:
+        # The rows have committed, so nothing here may fail the request: a .part file
+        # left behind is finished by its first read (or `xmlapi check --fix`).
+        directories = set()
+        for name in names:
+            try:
+                self._finish(name)
+            except OSError:
+                log.exception("photo file %s: rename into place failed", name)
+            directories.add(self._path(name).parent)
+        for directory in directories:
+            try:
+                _fsync_directory(directory)
+            except OSError:
+                log.exception("photo directory %s: fsync failed", directory)
+
+    def _finish(self, name: str) -> None:
+        path = self._path(name)
+        try:
+            os.replace(self._part(name), path)
+        except FileNotFoundError:
+            # A reader may have finished it first; only a file gone from both names fails.
+            if not path.exists():
+                raise
+
+    def discard(self, names: Iterable[str]) -> None:
+        for name in names:
+            self._part(name).unlink(missing_ok=True)
+
+    def open(self, name: str) -> StoredFile:
+        # The caller closes the stream (it is served after this returns).
+        path = self._path(name)
+        try:
+            stream = open(path, "rb")  # noqa: SIM115
+        except FileNotFoundError:
+            if not self._part(name).exists():
+                raise
+            log.warning("photo file %s: finishing an upload interrupted after commit", name)
+            self._finish(name)
+            stream = open(path, "rb")  # noqa: SIM115
+        return StoredFile(stream, os.fstat(stream.fileno()).st_size)
+
+    def delete(self, names: Iterable[str]) -> None:
+        for name in names:
+            for path in (self._path(name), self._part(name)):
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError:
+                    log.exception("photo file %s: could not remove it; it is an orphan now", name)
+
+    def entries(self) -> Iterator[Entry]:
+        if not self.root.is_dir():
+            return
+        for directory, _dirs, files in os.walk(self.root):
+            for file_name in files:
+                path = Path(directory, file_name)
+                name = path.relative_to(self.root).as_posix()
+                pending = name.endswith(PENDING)
+                yield Entry(
+                    name.removesuffix(PENDING) if pending else name,
+                    pending,
+                    path.stat().st_mtime,
+                )
+
+    def remove(self, entry: Entry) -> None:
+        (self._part(entry.name) if entry.pending else self._path(entry.name)).unlink(
+            missing_ok=True
+        )
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a new or renamed directory entry durable."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def store_from_settings(settings: Settings) -> PhotoStore:
+    """The store the service uses: files under ``<data dir>/photos``."""
+    return FileSystemStore(root=Path(settings.data_dir) / "photos")
+
+
+# Scales -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scaled:
+    """One made scale, encoded."""
+
+    size: str
+    format: str
+    width: int
+    height: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Picture:
+    """What an upload turned out to be: its type, upright size and the made scales."""
+
+    format: str
+    width: int
+    height: int
+    scales: list[Scaled] = field(default_factory=list)
+
+
+def sniff(head: bytes) -> str | None:
+    """The image type the first bytes announce, or None."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def make_scales(stream: BinaryIO, kind: str, *, max_pixels: int = MAX_PIXELS) -> Picture:
+    """Check the image in ``stream`` and make its 512 and 256 scales, upright.
+
+    Raises ImageTooLarge when the header claims more than ``max_pixels`` (nothing is
+    decoded then) and UnsupportedImage when Pillow cannot open, verify or decode it.
+    """
+    _check(stream, kind, max_pixels)
+    try:
+        with _open(stream, kind) as image:
+            orientation = image.getexif().get(_EXIF_ORIENTATION)
+            turn = _ORIENTATIONS.get(orientation)
+            upright = orientation not in (5, 6, 7, 8)
+            width, height = image.size if upright else image.size[::-1]
+            icc_profile = None if image.mode == "CMYK" else image.info.get("icc_profile")
+            large = _workable(image)
+            large.thumbnail((512, 512), reducing_gap=REDUCING_GAP)
+            if turn is not None:
+                large = large.transpose(turn)
+            small = large.copy()
+            small.thumbnail((256, 256), reducing_gap=REDUCING_GAP)
+            scales = [
+                _encode("512", large, icc_profile),
+                _encode("256", small, icc_profile),
+            ]
+    except Image.DecompressionBombError:
+        raise ImageTooLarge(_too_large_message(max_pixels)) from None
+    except _UNREADABLE as exc:
+        raise UnsupportedImage(f"The {kind.upper()} image could not be decoded: {exc}") from None
+    return Picture(kind, width, height, scales)
+
+
+def _check(stream: BinaryIO, kind: str, max_pixels: int) -> None:
+    """Open the header only: refuse a bomb by its claimed size, then verify the bytes."""
+    try:
+        with _open(stream, kind) as image:
+            if image.width * image.height > max_pixels:
+                raise ImageTooLarge(_too_large_message(max_pixels))
+            image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge(_too_large_message(max_pixels)) from None
+    except _UNREADABLE as exc:
+        raise UnsupportedImage(
+            f"The bytes are not a readable {kind.upper()} image: {exc}"
+        ) from None
+
+
+def _open(stream: BinaryIO, kind: str) -> Image.Image:
+    stream.seek(0)
+    image = Image.open(stream, formats=_DECODERS[kind])
+    if _PILLOW_FORMATS.get(image.format) != kind:
+        image.close()
+        raise UnidentifiedImageError(f"found {image.format}, not {kind.upper()}")
+    return image
+
+
+def _too_large_message(max_pixels: int) -> str:
+    return (
+        f"The image claims more than {max_pixels} pixels; send one of at most "
+        f"{max_pixels // 1_000_000} megapixels."
+    )
+
+
+def _workable(image: Image.Image) -> Image.Image:
+    """The image in a mode scales can be resized and saved in. JPEGs are left unloaded,
+    so thumbnail() can decode them reduced."""
+    if image.mode in ("RGB", "RGBA", "L", "LA", "CMYK"):
+        return image
+    return image.convert("RGBA" if image.has_transparency_data else "RGB")
+
+
+def _encode(size: str, image: Image.Image, icc_profile: bytes | None) -> Scaled:
+    """PNG when the scale has transparent pixels, JPEG otherwise."""
+    if image.mode in ("RGBA", "LA") and image.getchannel("A").getextrema()[0] < 255:
+        fmt, options = "png", {}
+    else:
+        image = image.convert("L" if image.mode in ("L", "LA") else "RGB")
+        fmt, options = "jpeg", {"quality": JPEG_QUALITY}
+    if icc_profile:
+        options["icc_profile"] = icc_profile
+    out = io.BytesIO()
+    image.save(out, fmt.upper(), **options)
+    return Scaled(size, fmt, image.width, image.height, out.getvalue())
+
+
+# Rows ---------------------------------------------------------------------------------
+
+
+def _new_name(size: str, fmt: str, token: str) -> str:
+    return f"{token[:2]}/{token}_{size}.{EXTENSIONS[fmt]}"
+
+
+def _peek(chunks: Iterable[bytes], length: int) -> tuple[bytes, Iterator[bytes]]:
+    """The first ``length`` bytes of ``chunks``, and all of them again."""
+    iterator, head = iter(chunks), b""
+    taken: list[bytes] = []
+    for chunk in iterator:
+        taken.append(chunk)
+        head += chunk
+        if len(head) >= length:
+            break
+    return head[:length], itertools.chain(taken, iterator)
+
+
+def add(
+    session: Session,
+    store: PhotoStore,
+    product_id: int,
+    body: Iterable[bytes],
+    *,
+    source_name: str | None = None,
+    max_pixels: int = MAX_PIXELS,
+) -> ProductPhoto:
+    """Store an uploaded image and its scales as the product's last photo; commits.
+
+    Raises NotFound, UnsupportedImage (not a JPEG, PNG, GIF or WebP we can read),
+    ImageTooLarge and RuleBroken (a source name over 1023 characters); whatever reading
+    ``body`` raises passes through. Nothing is left behind on any failure.
+    """
+    product = products.get_plain(session, product_id)
+    # No transaction stays open while the body arrives and the scales are made.
+    session.commit()
+    if source_name is not None and len(source_name) > SOURCE_NAME_LENGTH:
+        raise RuleBroken(
+            "The Content-Location is too long to keep as the photo's source name.",
+            {"Content-Location": f"At most {SOURCE_NAME_LENGTH} characters."},
+        )
+    head, body = _peek(body, 12)
+    kind = sniff(head)
+    if kind is None:
+        raise UnsupportedImage(
+            "The request body is empty; send the image's bytes."
+            if not head
+            else "Not a JPEG, PNG, GIF or WebP image; send the image's raw bytes as the body."
+        )
+    token = secrets.token_hex(16)
+    written: list[str] = []
+    try:
+        photo = _write_photo(session, store, product, body, kind, token, written, max_pixels)
+        photo.source_name = source_name
+        stamp(product)
+        products.commit(session)
+    except BaseException:
+        session.rollback()
+        store.discard(written)
+        raise
+    store.publish(written)
+    return photo
+
+
+def _write_photo(
+    session: Session,
+    store: PhotoStore,
+    product: Any,
+    body: Iterable[bytes],
+    kind: str,
+    token: str,
+    written: list[str],
+    max_pixels: int,
+) -> ProductPhoto:
+    """Write the original and its scales under temporary names (each name is added to
+    ``written`` once it is on disk) and add the photo's rows to the session."""
+    original = _new_name("original", kind, token)
+    saved = store.write(original, body)
+    written.append(original)
+    started = time.perf_counter()
+    with store.read_pending(original) as stream:
+        picture = make_scales(stream, kind, max_pixels=max_pixels)
+    elapsed = time.perf_counter() - started
+    log.debug("scales of a %d-byte %s made in %.3fs", saved.size, kind, elapsed)
+    rows = []
+    for scaled in picture.scales:
+        name = _new_name(scaled.size, scaled.format, token)
+        stored = store.write(name, [scaled.data])
+        written.append(name)
+        rows.append(_scale_row(scaled.size, name, scaled.format, scaled, stored))
+    rows.append(_scale_row("original", original, kind, picture, saved))
+    last = session.scalar(
+        select(func.max(ProductPhoto.sort_order)).where(ProductPhoto.product_id == product.id)
+    )
+    photo = ProductPhoto(product_id=product.id, sort_order=0 if last is None else last + 1)
+    photo.scales = rows
+    session.add(photo)
+    return photo
+
+
+def _scale_row(size: str, name: str, fmt: str, image: Any, stored: Written) -> PhotoScale:
+    return PhotoScale(
+        size=size,
+        filename=name,
+        format=fmt,
+        width=image.width,
+        height=image.height,
+        byte_size=stored.size,
+        digest=stored.digest,
+    )
+
+
+def photos_of(session: Session, product_id: int) -> list[ProductPhoto]:
+    """The product's photos with their scales, in sort order; raises NotFound."""
+    products.get_plain(session, product_id)
+    return list(
+        session.scalars(
+            select(ProductPhoto)
+            .where(ProductPhoto.product_id == product_id)
+            .options(selectinload(ProductPhoto.scales))
+            .order_by(ProductPhoto.sort_order, ProductPhoto.id)
+        )
+    )
+
+
+def get(session: Session, product_id: int, photo_id: int) -> ProductPhoto:
+    """A photo of the product with its scales; raises NotFound."""
+    photo = session.scalar(
+        select(ProductPhoto)
+        .where(ProductPhoto.id == photo_id, ProductPhoto.product_id == product_id)
+        .options(selectinload(ProductPhoto.scales))
+        .execution_options(populate_existing=True)
+    )
+    if photo is None:
+        raise NotFound(f"Product {product_id} has no photo with id {photo_id}.")
+    return photo
+
+
+def update(
+    session: Session, product_id: int, photo_id: int, changes: Mapping[str, Any]
+) -> ProductPhoto:
+    """Change the photo's ``sort_order`` when ``changes`` carries it; commits."""
+    photo = get(session, product_id, photo_id)
+    if "sort_order" in changes:
+        photo.sort_order = changes["sort_order"]
+        stamp(products.get_plain(session, product_id))
+    products.commit(session)
+    return photo
+
+
+def delete(session: Session, store: PhotoStore, product_id: int, photo_id: int) -> None:
+    """Delete the photo, then its files once the delete has committed."""
+    photo = get(session, product_id, photo_id)
+    names = [scale.filename for scale in photo.scales]
+    session.delete(photo)
+    stamp(products.get_plain(session, product_id))
+    products.commit(session)
+    store.delete(names)
+
+
+def scale_of(session: Session, product_id: int, photo_id: int, size: str) -> PhotoScale:
+    """The scale ``size`` of a photo of the product; raises NotFound."""
+    scale = session.scalar(
+        select(PhotoScale)
+        .join(ProductPhoto, PhotoScale.photo_id == ProductPhoto.id)
+        .where(
+            ProductPhoto.id == photo_id,
+            ProductPhoto.product_id == product_id,
+            PhotoScale.size == size,
+        )
+    )
+    if scale is None:
+        raise NotFound(f"Product {product_id} has no photo with id {photo_id}.")
+    return scale
+
+
+def open_scale(store: PhotoStore, scale: PhotoScale) -> StoredFile:
+    """The scale's file, open; raises PhotoFileMissing (and logs it) when it is gone."""
+    try:
+        return store.open(scale.filename)
+    except FileNotFoundError:
+        log.error(
+            "PHOTO FILE MISSING: photo %s scale %s names %s, which the store does not have; "
+            "run `xmlapi check`",
+            scale.photo_id,
+            scale.size,
+            scale.filename,
+        )
+        raise PhotoFileMissing(
+            f"The file of photo {scale.photo_id} ({scale.size}) is missing; this was logged."
+        ) from None
+
+
+# Checking the store against the rows ----------------------------------------------------
+
+
+@dataclass
+class CheckReport:
+    """What ``check`` found: rows whose files are gone, uploads whose rename was cut off
+    after their commit, and files no row names."""
+
+    photos: int = 0
+    missing: list[tuple[int, str, str]] = field(default_factory=list)  # (photo, size, name)
+    unfinished: list[str] = field(default_factory=list)
+    orphans: list[Entry] = field(default_factory=list)
+
+
+def check(session: Session, store: PhotoStore, *, min_age: dt.timedelta) -> CheckReport:
+    """Compare the store with the rows. Files younger than ``min_age`` are left out of
+    the orphans: they may belong to an upload that has not committed yet."""
+    # Files first, rows second: a photo committed in between shows as unfinished, not
+    # as missing, and a photo deleted in between shows as an orphan it already is.
+    cutoff = time.time() - min_age.total_seconds()
+    final, pending = {}, {}
+    for entry in store.entries():
+        (pending if entry.pending else final)[entry.name] = entry
+    report = CheckReport()
+    named: set[str] = set()
+    for photo_id, size, name in session.execute(
+        select(PhotoScale.photo_id, PhotoScale.size, PhotoScale.filename).order_by(
+            PhotoScale.photo_id, PhotoScale.id
+        )
+    ):
+        named.add(name)
+        if name in final:
+            continue
+        if name in pending:
+            report.unfinished.append(name)
+        else:
+            report.missing.append((photo_id, size, name))
+    report.photos = session.scalar(select(func.count()).select_from(ProductPhoto))
+    report.orphans = [
+        entry
+        for entry in itertools.chain(final.values(), pending.values())
+        if entry.name not in named and entry.modified <= cutoff
+    ]
+    return report
+
+
+def fix(store: PhotoStore, report: CheckReport) -> None:
+    """Finish the unfinished uploads and remove the orphans ``report`` found."""
+    store.publish(report.unfinished)
+    for entry in report.orphans:
+        store.remove(entry)
