@@ -126,6 +126,6 @@ def clear_cookie(response: Response) -> None:
 def init_app(app: Flask, prefix: str) -> None:
     app.extensions["xmlapi.api_prefix"] = prefix
     app.before_request(authenticate)
-    limits.init_app(app, prefix)  # keyed by user: after authenticate, before the rest
+    limits.init_app(app)  # keyed by user: after authenticate, before the rest
     app.before_request(authorize)
     app.after_request(set_cookie)

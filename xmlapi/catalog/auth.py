@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -96,14 +96,31 @@ def open_session(
     return token, _info(row, user)
 
 
+# Asked on every request: a plain Core statement, built once, run on the session's
+# connection (the ORM's unit-of-work machinery cost ~300 us here, this ~60 us).
+_LIVE_SESSION = (
+    select(
+        ApiSession.id,
+        ApiSession.user_id,
+        User.name,
+        ApiSession.app_id,
+        (User.read_only | ApiSession.app_read_only).label("read_only"),
+        ApiSession.expires,
+        ApiSession.last_seen,
+    )
+    .join(User, User.id == ApiSession.user_id)
+    .where(ApiSession.id == bindparam("digest"), ApiSession.expires > bindparam("now"))
+)
+
+
 def find_session(session: Session, token: str) -> SessionInfo | None:
     """The live session of a cookie token, or None."""
-    row = session.scalar(
-        select(ApiSession).where(
-            ApiSession.id == token_digest(token), ApiSession.expires > utcnow()
-        )
+    row = (
+        session.connection()
+        .execute(_LIVE_SESSION, {"digest": token_digest(token), "now": utcnow()})
+        .first()
     )
-    return _info(row, row.user) if row is not None else None
+    return SessionInfo(*row) if row is not None else None
 
 
 def touch(session: Session, info: SessionInfo, idle: dt.timedelta, every: dt.timedelta) -> None:
