@@ -12,8 +12,11 @@ from flask import Flask, Response, send_file
 
 DIRECTORY = Path(os.environ["BENCH_CEILING_DIR"])
 XML = "application/xml; charset=utf-8"
-BODIES = {name: (DIRECTORY / f"{name}.xml").read_bytes()
-          for name in ("detail", "list50") if (DIRECTORY / f"{name}.xml").exists()}
+BODIES = {
+    name: (DIRECTORY / f"{name}.xml").read_bytes()
+    for name in ("detail", "list50")
+    if (DIRECTORY / f"{name}.xml").exists()
+}
 
 app = Flask(__name__)
 

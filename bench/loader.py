@@ -17,16 +17,33 @@ from xmlapi import models
 
 BATCH = 2000
 FAMILIES = ("Shirts", "Socks", "Mugs", "Boots", "Belts", "Caps", "Bags", "Gloves")
-WORDS = ("linen", "merino", "enamel", "trail", "leather", "canvas", "wool", "cotton",
-         "crème", "brûlée", "summer", "winter", "navy", "red", "olive", "sand")
+WORDS = (
+    "linen",
+    "merino",
+    "enamel",
+    "trail",
+    "leather",
+    "canvas",
+    "wool",
+    "cotton",
+    "crème",
+    "brûlée",
+    "summer",
+    "winter",
+    "navy",
+    "red",
+    "olive",
+    "sand",
+)
 
 
 def progress(label: str, done: int, total: int, started: float) -> None:
     width = 30
     filled = int(width * done / total) if total else width
     rate = done / max(time.perf_counter() - started, 1e-9)
-    sys.stderr.write(f"\r{label:<10} [{'#' * filled}{'.' * (width - filled)}] "
-                     f"{done}/{total} ({rate:,.0f}/s)")
+    sys.stderr.write(
+        f"\r{label:<10} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} ({rate:,.0f}/s)"
+    )
     if done >= total:
         sys.stderr.write("\n")
     sys.stderr.flush()
@@ -35,16 +52,29 @@ def progress(label: str, done: int, total: int, started: float) -> None:
 def _reference_data(engine: Engine) -> dict[str, list[int]]:
     with engine.begin() as connection:
         currency = connection.execute(
-            insert(models.Currency).values(code="USD", name="US dollar",
-                                           exchange_rate=Decimal(1))
-            .returning(models.Currency.id)).scalar_one()
-        suppliers = connection.execute(
-            insert(models.Supplier).returning(models.Supplier.id),
-            [{"name": f"Supplier {i}", "code": f"S{i}", "currency_id": currency}
-             for i in range(10)]).scalars().all()
-        classes = connection.execute(
-            insert(models.ProductClass).returning(models.ProductClass.id),
-            [{"name": name} for name in ("Apparel", "Footwear", "Kitchen")]).scalars().all()
+            insert(models.Currency)
+            .values(code="USD", name="US dollar", exchange_rate=Decimal(1))
+            .returning(models.Currency.id)
+        ).scalar_one()
+        suppliers = (
+            connection.execute(
+                insert(models.Supplier).returning(models.Supplier.id),
+                [
+                    {"name": f"Supplier {i}", "code": f"S{i}", "currency_id": currency}
+                    for i in range(10)
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        classes = (
+            connection.execute(
+                insert(models.ProductClass).returning(models.ProductClass.id),
+                [{"name": name} for name in ("Apparel", "Footwear", "Kitchen")],
+            )
+            .scalars()
+            .all()
+        )
     return {"currency": [currency], "suppliers": list(suppliers), "classes": list(classes)}
 
 
@@ -52,11 +82,17 @@ def _product(i: int, rng: random.Random, refs: dict[str, list[int]]) -> dict:
     sell = Decimal(rng.randrange(100, 50_000)) / 100
     words = " ".join(rng.sample(WORDS, 3))
     return {
-        "code": f"BENCH-{i:07d}", "description": f"{words.capitalize()} item {i}",
-        "family": rng.choice(FAMILIES), "sell": sell, "class_id": rng.choice(refs["classes"]),
-        "currency_id": refs["currency"][0], "upc": f"{rng.randrange(10**11, 10**12)}",
-        "available": Decimal(rng.randrange(0, 500)), "web": i % 3 == 0,
-        "supplier_id": rng.choice(refs["suppliers"]), "supplier_code": f"SC-{i}",
+        "code": f"BENCH-{i:07d}",
+        "description": f"{words.capitalize()} item {i}",
+        "family": rng.choice(FAMILIES),
+        "sell": sell,
+        "class_id": rng.choice(refs["classes"]),
+        "currency_id": refs["currency"][0],
+        "upc": f"{rng.randrange(10**11, 10**12)}",
+        "available": Decimal(rng.randrange(0, 500)),
+        "web": i % 3 == 0,
+        "supplier_id": rng.choice(refs["suppliers"]),
+        "supplier_code": f"SC-{i}",
         "cost": (sell * Decimal("0.55")).quantize(Decimal("0.0001")),
         "raw_cost": (sell * Decimal("0.55")).quantize(Decimal("0.0001")),
     }
@@ -72,14 +108,29 @@ def load(engine: Engine, count: int, seed: int = 7, photo_rows=None) -> list[int
     for start in range(0, count, BATCH):
         batch = [_product(i, rng, refs) for i in range(start, min(start + BATCH, count))]
         with engine.begin() as connection:
-            new_ids = connection.execute(
-                insert(models.Product).returning(models.Product.id, sort_by_parameter_order=True),
-                batch).scalars().all()
-            connection.execute(insert(models.SupplierCost), [
-                {"product_id": pid, "supplier_id": row["supplier_id"],
-                 "supplier_product_code": row["supplier_code"], "raw": row["raw_cost"],
-                 "is_default": True}
-                for pid, row in zip(new_ids, batch, strict=True)])
+            new_ids = (
+                connection.execute(
+                    insert(models.Product).returning(
+                        models.Product.id, sort_by_parameter_order=True
+                    ),
+                    batch,
+                )
+                .scalars()
+                .all()
+            )
+            connection.execute(
+                insert(models.SupplierCost),
+                [
+                    {
+                        "product_id": pid,
+                        "supplier_id": row["supplier_id"],
+                        "supplier_product_code": row["supplier_code"],
+                        "raw": row["raw_cost"],
+                        "is_default": True,
+                    }
+                    for pid, row in zip(new_ids, batch, strict=True)
+                ],
+            )
             if photo_rows is not None:
                 photo_rows(connection, new_ids)
         ids.extend(new_ids)

@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "latest.md"
 USER, PASSWORD = "bench", "bench password"
 WRK_CONNECTIONS = 8
+LOCKED_PRODUCTS = 64  # the PUT scenario writes these in turn
 
 
 @dataclass
@@ -69,11 +70,28 @@ def free_port() -> int:
 def gunicorn(app: str, env: dict[str, str], workers: int, threads: int) -> Iterator[tuple]:
     """Serve ``app`` on a free loopback port; yields (base URL, master pid)."""
     port = free_port()
-    command = [str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py",
-               "--workers", str(workers), "--threads", str(threads),
-               "--access-logfile", "/dev/null", "--bind", f"127.0.0.1:{port}", app]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "-c",
+        "gunicorn.conf.py",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--access-logfile",
+        "/dev/null",
+        "--bind",
+        f"127.0.0.1:{port}",
+        app,
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -93,8 +111,9 @@ def gunicorn(app: str, env: dict[str, str], workers: int, threads: int) -> Itera
         process.stderr.close()
 
 
-def request(host: str, method: str, path: str, headers: dict | None = None,
-            body: bytes | None = None) -> tuple[int, dict, bytes]:
+def request(
+    host: str, method: str, path: str, headers: dict | None = None, body: bytes | None = None
+) -> tuple[int, dict, bytes]:
     hostname, port = host.split(":")
     connection = http.client.HTTPConnection(hostname, int(port), timeout=120)
     try:
@@ -127,26 +146,57 @@ def reset_peak(pid: int) -> None:
 
 # wrk -------------------------------------------------------------------------------
 
+
+@dataclass(frozen=True)
+class Measured:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+
+
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(url: str, duration: int, script: str = "headers.lua", env: dict | None = None,
-        connections: int = WRK_CONNECTIONS, threads: int = 1) -> tuple[float, float, float]:
+def wrk(
+    url: str,
+    duration: int,
+    script: str = "headers.lua",
+    env: dict | None = None,
+    connections: int = WRK_CONNECTIONS,
+    threads: int = 1,
+) -> tuple[float, float, float]:
     """Requests/s, p50 and p99 in ms for ``url``."""
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
-               "-s", str(ROOT / "bench" / "wrk" / script), url]
-    output = subprocess.run(command, env={**os.environ, **(env or {})}, check=True,
-                            capture_output=True, text=True, timeout=duration + 120).stdout
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--latency",
+        "-s",
+        str(ROOT / "bench" / "wrk" / script),
+        url,
+    ]
+    output = subprocess.run(
+        command,
+        env={**os.environ, **(env or {})},
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=duration + 120,
+    ).stdout
     if "Non-2xx" in output:
         raise RuntimeError(f"wrk saw errors on {url}:\n{output}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p50, p99 = (_latency(output, percent) for percent in ("50%", "99%"))
-    return rps, p50, p99
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    return Measured(rps, p50, p99, requests)
 
 
 def _latency(output: str, percent: str) -> float:
-    value, unit = re.search(rf"^\s+{percent}\s+([\d.]+)(us|ms|s)\s*$", output,
-                            re.MULTILINE).groups()
+    value, unit = re.search(
+        rf"^\s+{percent}\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE
+    ).groups()
     return float(value) * _UNITS[unit]
 
 
@@ -176,16 +226,30 @@ def load_catalog(url: str, products: int) -> list[int]:
 
 def log_in(host: str) -> str:
     basic = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-    status, headers, body = request(host, "GET", "/api/",
-                                    {"Authorization": f"Basic {basic}"})
+    status, headers, body = request(host, "GET", "/api/", {"Authorization": f"Basic {basic}"})
     assert status == 200, body
     return headers["Set-Cookie"].split(";", 1)[0]
 
 
-def ratio_row(name: str, measured, ceiling, ceiling_name: str) -> Row:
-    rps, p50, p99 = measured
-    return Row(name, rps, p50, p99, f"{ceiling_name}: {ceiling[0]:,.0f}/s",
-               rps / ceiling[0])
+def ratio_row(name: str, measured: Measured, ceiling: Measured, ceiling_name: str) -> Row:
+    return Row(
+        name,
+        measured.rps,
+        measured.p50_ms,
+        measured.p99_ms,
+        f"{ceiling_name}: {ceiling.rps:,.0f}/s",
+        measured.rps / ceiling.rps,
+    )
+
+
+def versions(host: str, cookie: str, paths: list[str]) -> int:
+    """The sum of the products' row versions (from their ETags: "id-version-generation")."""
+    total = 0
+    for path in paths:
+        status, headers, _ = request(host, "GET", path, {"Cookie": cookie})
+        assert status == 200
+        total += int(headers["ETag"].strip('"').split("-")[1])
+    return total
 
 
 def whole_catalog(host: str, master: int, cookie: str, count: int) -> tuple[Row, Row]:
@@ -205,9 +269,12 @@ def whole_catalog(host: str, master: int, cookie: str, count: int) -> tuple[Row,
     serial_started = time.perf_counter()
     etree.tostring(tree, encoding="UTF-8")
     serialized = time.perf_counter() - serial_started
-    listing = Row(f"GET /api/products/ (all {count:,})", note=f"{elapsed:.2f} s, "
-                  f"{len(body) / 1e6:.1f} MB", ceiling=f"lxml tostring: {serialized:.2f} s",
-                  ratio=serialized / elapsed)
+    listing = Row(
+        f"GET /api/products/ (all {count:,})",
+        note=f"{elapsed:.2f} s, {len(body) / 1e6:.1f} MB",
+        ceiling=f"lxml tostring: {serialized:.2f} s",
+        ratio=serialized / elapsed,
+    )
     memory = Row(f"worker peak RSS growth, list of {count:,}", note=f"{growth:.1f} MB")
     return listing, memory
 
@@ -220,19 +287,32 @@ def bulk_create(host: str, cookie: str, total: int, chunk_seconds: int = 10) -> 
     while created < total:
         run += 1
         subprocess.run(
-            ["wrk", "-t2", "-c4", f"-d{chunk_seconds}s", "-s",
-             str(ROOT / "bench" / "wrk" / "create.lua"), f"http://{host}/api/products/"],
+            [
+                "wrk",
+                "-t2",
+                "-c4",
+                f"-d{chunk_seconds}s",
+                "-s",
+                str(ROOT / "bench" / "wrk" / "create.lua"),
+                f"http://{host}/api/products/",
+            ],
             env={**os.environ, "BENCH_COOKIE": cookie, "BENCH_RUN": str(run)},
-            check=True, capture_output=True, text=True, timeout=chunk_seconds + 120)
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=chunk_seconds + 120,
+        )
         status, _, body = request(host, "GET", loaded, {"Cookie": cookie})
         assert status == 200, body
         created = int(etree.fromstring(body).get("total_count"))
         loader.progress("created", min(created, total), total, started)
     elapsed = time.perf_counter() - started
     rate = created / elapsed
-    return Row("POST /api/products/ (4 connections)", rps=rate,
-               note=f"{created:,} in {elapsed:.0f} s; 100k at this rate: "
-                    f"{100_000 / rate / 60:.1f} min")
+    return Row(
+        "POST /api/products/ (4 connections)",
+        rps=rate,
+        note=f"{created:,} in {elapsed:.0f} s; 100k at this rate: {100_000 / rate / 60:.1f} min",
+    )
 
 
 def scenario_rows(args, env: dict, product_ids: list[int], workdir: Path) -> list[Row]:
@@ -246,30 +326,43 @@ def scenario_rows(args, env: dict, product_ids: list[int], workdir: Path) -> lis
         ceiling_dir.mkdir()
         (ceiling_dir / "detail.xml").write_bytes(request(host, "GET", detail_path, headers)[2])
         (ceiling_dir / "list50.xml").write_bytes(
-            request(host, "GET", "/api/products/?count=50", headers)[2])
+            request(host, "GET", "/api/products/?count=50", headers)[2]
+        )
         cookie_env = {"BENCH_COOKIE": cookie}
         detail = wrk(f"http://{host}{detail_path}", duration, env=cookie_env)
         list50 = wrk(f"http://{host}/api/products/?count=50", duration, env=cookie_env)
         basic = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-        basic_only = wrk(f"http://{host}{detail_path}", duration,
-                         env={"BENCH_AUTHORIZATION": f"Basic {basic}"})
-        locked_path = f"/api/products/{product_ids[0]}/"
-        assert request(host, "LOCK", locked_path, headers)[0] == 200
-        put = wrk(f"http://{host}{locked_path}", duration,
-                  env={**cookie_env, "BENCH_METHOD": "PUT",
-                       "BENCH_BODY": "<product><family>Bench</family></product>"})
+        basic_only = wrk(
+            f"http://{host}{detail_path}", duration, env={"BENCH_AUTHORIZATION": f"Basic {basic}"}
+        )
+        locked = [f"/api/products/{pid}/" for pid in product_ids[:LOCKED_PRODUCTS]]
+        for path in locked:
+            assert request(host, "LOCK", path, headers)[0] == 200
+        before = versions(host, cookie, locked)
+        put = wrk(
+            f"http://{host}{locked[0]}",
+            duration,
+            script="put.lua",
+            env={**cookie_env, "BENCH_PATHS": ",".join(locked)},
+        )
+        written = versions(host, cookie, locked) - before
+        # Every answered PUT wrote; those still in flight when wrk stopped may have too.
+        assert put.requests <= written <= put.requests + WRK_CONNECTIONS, (put, written)
         listing, memory = whole_catalog(host, master, cookie, len(product_ids))
         if args.create:
             rows.append(bulk_create(host, cookie, args.create))
-    with gunicorn("bench.ceiling:app", {"BENCH_CEILING_DIR": str(ceiling_dir)},
-                  args.workers, args.threads) as (ceiling_host, _):
+    with gunicorn(
+        "bench.ceiling:app", {"BENCH_CEILING_DIR": str(ceiling_dir)}, args.workers, args.threads
+    ) as (ceiling_host, _):
         detail_ceiling = wrk(f"http://{ceiling_host}/detail", duration)
         list_ceiling = wrk(f"http://{ceiling_host}/list50", duration)
     rows[:0] = [
         ratio_row("GET /api/products/X/ (full render)", detail, detail_ceiling, "bare Flask"),
         ratio_row("GET /api/products/?count=50", list50, list_ceiling, "bare Flask"),
         listing,
-        ratio_row("PUT /api/products/X/ under lock", put, detail, "GET X"),
+        ratio_row(
+            f"PUT /api/products/X/ under lock ({LOCKED_PRODUCTS} in turn)", put, detail, "GET X"
+        ),
         ratio_row("GET X, Basic credentials only", basic_only, detail, "GET X, cookie"),
         memory,
     ]
@@ -281,26 +374,31 @@ def scaling_rows(args, env: dict, product_ids: list[int]) -> list[Row]:
     path = f"/api/products/{product_ids[len(product_ids) // 2]}/"
     for workers in (1, 2, 4):
         with gunicorn("wsgi:app", env, workers, args.threads) as (host, _):
-            measured = wrk(f"http://{host}{path}", args.duration,
-                           env={"BENCH_COOKIE": log_in(host)})
+            measured = wrk(
+                f"http://{host}{path}", args.duration, env={"BENCH_COOKIE": log_in(host)}
+            )
         first = first or measured
-        rows.append(ratio_row(f"GET X with {workers} worker(s)", measured, first,
-                              "1 worker"))
+        rows.append(ratio_row(f"GET X with {workers} worker(s)", measured, first, "1 worker"))
     return rows
 
 
 def render_table(rows: list[Row], header: str) -> str:
-    lines = [header, "",
-             "| scenario | req/s | p50 ms | p99 ms | ceiling | ratio | note |",
-             "|---|---:|---:|---:|---|---:|---|"]
+    lines = [
+        header,
+        "",
+        "| scenario | req/s | p50 ms | p99 ms | ceiling | ratio | note |",
+        "|---|---:|---:|---:|---|---:|---|",
+    ]
     for row in rows:
-        cells = [row.scenario,
-                 f"{row.rps:,.0f}" if row.rps is not None else "",
-                 f"{row.p50_ms:.2f}" if row.p50_ms is not None else "",
-                 f"{row.p99_ms:.2f}" if row.p99_ms is not None else "",
-                 row.ceiling,
-                 f"{row.ratio:.0%}" if row.ratio is not None else "",
-                 row.note]
+        cells = [
+            row.scenario,
+            f"{row.rps:,.0f}" if row.rps is not None else "",
+            f"{row.p50_ms:.2f}" if row.p50_ms is not None else "",
+            f"{row.p99_ms:.2f}" if row.p99_ms is not None else "",
+            row.ceiling,
+            f"{row.ratio:.0%}" if row.ratio is not None else "",
+            row.note,
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -318,8 +416,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--create", type=int, default=2_000,
-                        help="products to create through HTTP (0: skip)")
+    parser.add_argument(
+        "--create", type=int, default=2_000, help="products to create through HTTP (0: skip)"
+    )
     parser.add_argument("--scaling", action="store_true", help="also 1, 2 and 4 workers")
     parser.add_argument("--database-url", default=os.environ.get("XMLAPI_BENCH_DATABASE_URL"))
     args = parser.parse_args(argv)
@@ -328,8 +427,12 @@ def main(argv: list[str] | None = None) -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="xmlapi-bench-"))
     url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
-    env = {"XMLAPI_DATA_DIR": str(workdir), "XMLAPI_DATABASE_URL": url,
-           "XMLAPI_RATELIMIT_DEFAULT": "100000000/minute", "XMLAPI_LOG_LEVEL": "WARNING"}
+    env = {
+        "XMLAPI_DATA_DIR": str(workdir),
+        "XMLAPI_DATABASE_URL": url,
+        "XMLAPI_RATELIMIT_DEFAULT": "100000000/minute",
+        "XMLAPI_LOG_LEVEL": "WARNING",
+    }
     if url.startswith("postgresql"):
         env["XMLAPI_RATELIMIT_STORAGE"] = "redis://127.0.0.1:6379"
     started = time.perf_counter()
@@ -342,10 +445,12 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     database = "PostgreSQL + Redis" if url.startswith("postgresql") else "SQLite"
-    header = (f"## {dt.date.today()}: {args.products:,} products, {database}, gunicorn "
-              f"{args.workers} workers x {args.threads} threads, wrk 1 thread "
-              f"{WRK_CONNECTIONS} connections {args.duration} s\n\nMachine: {machine()}; "
-              f"whole run {time.perf_counter() - started:.0f} s")
+    header = (
+        f"## {dt.date.today()}: {args.products:,} products, {database}, gunicorn "
+        f"{args.workers} workers x {args.threads} threads, wrk 1 thread "
+        f"{WRK_CONNECTIONS} connections {args.duration} s\n\nMachine: {machine()}; "
+        f"whole run {time.perf_counter() - started:.0f} s"
+    )
     table = render_table(rows, header)
     print(table)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

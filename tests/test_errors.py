@@ -29,7 +29,7 @@ def test_an_unexpected_failure_is_an_xml_500_without_traceback(app, client, monk
         raise RuntimeError("secret internals")
 
     product_id = create_product(client, code="X")
-    monkeypatch.setattr(products, "get", explode)
+    monkeypatch.setattr(products, "version_tag", explode)
     response = client.get(f"/api/products/{product_id}/")
     assert response.status_code == 500
     assert error_type(response) == "server.error"

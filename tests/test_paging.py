@@ -19,6 +19,7 @@ from tests.helpers import (
     xml,
 )
 from xmlapi import models
+from xmlapi.api.cache import RenderCache
 from xmlapi.db import session_scope
 from xmlapi.xml.render import PROLOG
 
@@ -236,6 +237,8 @@ def _count_statements(engine_of_app, call) -> int:
 
 def test_list_and_detail_issue_a_constant_number_of_statements(app, client, engine):
     app_engine = app.extensions["xmlapi.engine"]
+    for cache in ("xmlapi.renders", "xmlapi.list_items"):
+        app.extensions[cache] = RenderCache(size=0)  # count real renders
 
     def grow(n):
         with session_scope(engine) as session:
@@ -256,7 +259,7 @@ def test_list_and_detail_issue_a_constant_number_of_statements(app, client, engi
         _count_statements(app_engine, lambda: client.get(f"/api/products/{first_id}/"))
         == small_detail
     )
-    assert small_list <= 3
+    assert small_list <= 4  # session, count, the page, its rows with their photos
 
 
 def test_filter_values_are_bound_not_spliced(client, catalog):

@@ -8,6 +8,7 @@ from flask import Response, current_app, request, stream_with_context
 from lxml import etree
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from xmlapi.api.cache import RenderCache
 from xmlapi.catalog.photos import PhotoStore
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.settings import Settings
@@ -17,6 +18,16 @@ from xmlapi.xml.render import CONTENT_TYPE, to_bytes
 
 def settings() -> Settings:
     return current_app.extensions["xmlapi.settings"]
+
+
+def renders() -> RenderCache:
+    """Full renders of products, by product id."""
+    return current_app.extensions["xmlapi.renders"]
+
+
+def list_items() -> RenderCache:
+    """Serialized list items of products, by product id."""
+    return current_app.extensions["xmlapi.list_items"]
 
 
 def photo_store() -> PhotoStore:

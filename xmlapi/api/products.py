@@ -7,7 +7,15 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, request
 
 from xmlapi import payloads
-from xmlapi.api.common import parse_body, photo_store, pricing, xml_response, xml_stream
+from xmlapi.api.common import (
+    list_items,
+    parse_body,
+    photo_store,
+    pricing,
+    renders,
+    xml_response,
+    xml_stream,
+)
 from xmlapi.catalog import filters, products
 from xmlapi.catalog.filters import InvalidQuery
 from xmlapi.catalog.pricing import Pricing
@@ -43,14 +51,42 @@ def _list_document(query: products.ListQuery, rules: Pricing) -> Iterator[bytes]
     # that stream_with_context re-enters, so its teardown closes it at the end.
     session = get_session()
     total = products.count(session, query)
-    price_column = rules.sell_price_column()
-    items = (
-        render.product_list_item(
-            row, products.photo_ids(row.photo_keys), getattr(row, price_column)
-        )
-        for row in products.rows(session, query)
-    )
+    items = _list_items(session, products.page(session, query), rules)
     yield from render.stream_list("products", {"total_count": str(total)}, items)
+
+
+def _list_items(session, keys: Iterator, rules: Pricing, batch: int = 1000) -> Iterator[bytes]:
+    """The list items of (id, version) keys: from the worker's cache while a product's
+    version stays (every write to it or under it, photos included, moves the version),
+    the others fetched a batch at a time in one statement."""
+    cache = list_items()
+    price_column = rules.sell_price_column()
+    for chunk in _batches(keys, batch):
+        items = {key.id: cache.get(key.id, key.version) for key in chunk}
+        rows = products.list_rows(session, [pid for pid, item in items.items() if item is None])
+        for key in chunk:
+            item = items[key.id]
+            if item is None:
+                row = rows.get(key.id)
+                if row is None:
+                    continue  # deleted between the two statements
+                photos = products.photo_ids(row.photo_keys)
+                item = render.fragment(
+                    render.product_list_item(row, photos, getattr(row, price_column))
+                )
+                cache.put(row.id, row.version, item)
+            yield item
+
+
+def _batches(iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def list_query(rules: Pricing) -> products.ListQuery:
@@ -109,5 +145,19 @@ def delete(product_id: int) -> Response:
 
 
 def _detail_response(product_id: int, status: int = 200, **headers: str) -> Response:
-    product = products.get(get_session(), product_id)
-    return xml_response(render.product(product, pricing()), status, **headers)
+    """The full render, from the worker's cache when the product has not changed since;
+    304 when the client's copy (If-None-Match) is current."""
+    session = get_session()
+    tag = products.version_tag(session, product_id)
+    if status == 200 and request.if_none_match.contains(tag):
+        response = Response(status=304)
+    else:
+        body = renders().get(product_id, tag)
+        if body is None:
+            # Rendered from what is read now; if a write slipped in after the tag was read,
+            # the entry is filed under the old tag and never found again.
+            body = render.to_bytes(render.product(products.get(session, product_id), pricing()))
+            renders().put(product_id, tag, body)
+        response = Response(body, status, headers, content_type=render.CONTENT_TYPE)
+    response.set_etag(tag)
+    return response

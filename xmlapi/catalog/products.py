@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Row, String, cast, func, select
+from sqlalchemy import ColumnElement, Row, String, bindparam, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -21,10 +21,12 @@ from xmlapi.models import (
     ProductColor,
     ProductPhoto,
     ProductSize,
+    ReferenceGeneration,
     RelatedProduct,
     Supplier,
     SupplierCost,
 )
+from xmlapi.models.products import stamp
 
 if TYPE_CHECKING:
     from xmlapi.catalog.photos import PhotoStore
@@ -55,6 +57,22 @@ DESCRIPTION_SUFFIXES = {
 
 # Keys of a change set that are instructions, not columns.
 _INSTRUCTIONS = {"sell_price", "keywords", "related", "code_suffix", "description_suffix"}
+
+
+# A product's render changes when its row does (every write under it stamps it) or when
+# reference data it embeds does; this asks for both in one statement.
+_VERSION = select(
+    Product.version,
+    select(ReferenceGeneration.value).scalar_subquery(),
+).where(Product.id == bindparam("product_id"))
+
+
+def version_tag(session: Session, product_id: int) -> str:
+    """A tag that changes whenever the product's full render would; raises NotFound."""
+    row = session.connection().execute(_VERSION, {"product_id": product_id}).first()
+    if row is None:
+        raise NotFound(f"No product with id {product_id}.")
+    return f"{product_id}-{row[0]}-{row[1]}"
 
 
 def get(session: Session, product_id: int) -> Product:
@@ -123,6 +141,7 @@ def update(
             _require_variant(changes, product)
             master.master_model = True
     _apply(session, product, changes, pricing)
+    stamp(product)  # a change of related products alone must move version and modified too
     return _commit(session, product)
 
 
@@ -142,6 +161,10 @@ def delete(session: Session, product_id: int, *, photo_store: PhotoStore) -> Non
     )
     for child in session.scalars(select(Product).where(Product.master_id == product_id)):
         child.master_id = None
+    # Their related_products lose this one (ON DELETE CASCADE): their renders change.
+    relating = select(RelatedProduct.product_id).where(RelatedProduct.related_id == product_id)
+    for other in session.scalars(select(Product).where(Product.id.in_(relating))):
+        stamp(other)
     session.delete(product)
     _commit(session, product)
     photo_store.delete(photo_files)
@@ -340,6 +363,7 @@ class ListQuery:
 
 LIST_COLUMNS = (
     Product.id,
+    Product.version,
     Product.code,
     Product.inventoried,
     Product.editable_sell,
@@ -356,7 +380,7 @@ LIST_COLUMNS = (
 )
 
 # "sort_order:id" of every photo of the row's product, in one correlated subquery,
-# so the list costs the same number of statements for any number of products.
+# so fetching any number of products costs one statement.
 _PHOTO_KEYS = (
     select(
         func.aggregate_strings(
@@ -368,6 +392,9 @@ _PHOTO_KEYS = (
     .scalar_subquery()
     .label("photo_keys")
 )
+_LIST_ROWS = select(*LIST_COLUMNS, _PHOTO_KEYS).where(
+    Product.id.in_(bindparam("ids", expanding=True))
+)
 
 
 def count(session: Session, query: ListQuery) -> int:
@@ -377,9 +404,10 @@ def count(session: Session, query: ListQuery) -> int:
     return session.scalar(statement)
 
 
-def rows(session: Session, query: ListQuery, batch: int = 500) -> Iterator[Row]:
-    """The list columns of matching products, streamed in batches from the database."""
-    statement = select(*LIST_COLUMNS, _PHOTO_KEYS)
+def page(session: Session, query: ListQuery, batch: int = 1000) -> Iterator[Row]:
+    """(id, version) of the matching products in list order, streamed from the
+    database: cheap rows that tell which renders a cache can still serve."""
+    statement = select(Product.id, Product.version)
     if query.where is not None:
         statement = statement.where(query.where)
     statement = statement.order_by(*query.order_by, Product.id)
@@ -387,7 +415,16 @@ def rows(session: Session, query: ListQuery, batch: int = 500) -> Iterator[Row]:
         statement = statement.limit(query.count)
     if query.offset:
         statement = statement.offset(query.offset)
-    yield from session.execute(statement.execution_options(yield_per=batch))
+    # Core rows straight off the session's connection: no ORM bookkeeping per row.
+    yield from session.connection().execute(statement.execution_options(yield_per=batch))
+
+
+def list_rows(session: Session, product_ids: list[int]) -> dict[int, Row]:
+    """The list columns (and photo keys) of these products, in one statement."""
+    if not product_ids:
+        return {}
+    result = session.connection().execute(_LIST_ROWS, {"ids": product_ids})
+    return {row.id: row for row in result}
 
 
 def photo_ids(photo_keys: str | None) -> list[int]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -133,6 +134,13 @@ def _write(session: Session, kind: Kind, row: Any, values: Mapping[str, Any]) ->
         setattr(row, f.attribute, value)
     session.add(row)
     try:
+        session.flush()
+        # Product renders embed reference data: count the change, so cached ones go stale.
+        session.execute(
+            sql_update(models.ReferenceGeneration).values(
+                value=models.ReferenceGeneration.value + 1
+            )
+        )
         session.commit()
     except IntegrityError:
         session.rollback()

@@ -11,6 +11,17 @@ from xmlapi.db import Base
 from xmlapi.models.types import Name, Rate
 
 
+class ReferenceGeneration(Base):
+    """One row counting writes to reference data: renders that embed reference data
+    (a product shows its tax exemption's name) are as fresh as this number and the
+    product's own version."""
+
+    __tablename__ = "reference_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
 class NamedMixin:
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[Name]

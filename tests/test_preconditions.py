@@ -1,0 +1,129 @@
+"""Conditional requests and the render cache: a product's ETag changes with every write
+that changes its render, and only then."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from tests.conftest import client_of
+from tests.helpers import create, create_locked_product, document, xml
+
+
+def statements(app, call) -> int:
+    seen = []
+    engine = app.extensions["xmlapi.engine"]
+
+    def record(*_args):
+        seen.append(1)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(seen)
+
+
+def etag_of(client, product_id) -> str:
+    response = client.get(f"/api/products/{product_id}/")
+    assert response.status_code == 200
+    return response.headers["ETag"]
+
+
+def test_detail_has_a_strong_etag_and_answers_if_none_match(client):
+    product_id = create_locked_product(client, code="E")
+    etag = etag_of(client, product_id)
+    assert not etag.startswith("W/")
+    response = client.get(f"/api/products/{product_id}/", headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert response.get_data() == b""
+    assert response.headers["ETag"] == etag
+    other = client.get(f"/api/products/{product_id}/", headers={"If-None-Match": '"nope"'})
+    assert other.status_code == 200
+
+
+def test_a_repeated_read_is_served_from_the_cache(app, client):
+    product_id = create_locked_product(client, code="C")
+    first = client.get(f"/api/products/{product_id}/").get_data()
+    assert statements(app, lambda: client.get(f"/api/products/{product_id}/")) <= 2
+    assert client.get(f"/api/products/{product_id}/").get_data() == first
+
+
+def test_writes_change_the_etag_and_the_render(client):
+    product_id = create_locked_product(client, code="W", family="Before")
+    before = etag_of(client, product_id)
+    client.put(f"/api/products/{product_id}/", data=document("product", {"family": "After"}))
+    assert etag_of(client, product_id) != before
+    assert xml(client.get(f"/api/products/{product_id}/")).findtext("family") == "After"
+
+
+def test_a_change_of_related_products_alone_changes_the_etag(client):
+    other = create_locked_product(client, code="O")
+    product_id = create_locked_product(client, code="P")
+    before = etag_of(client, product_id)
+    client.put(
+        f"/api/products/{product_id}/",
+        data=document(
+            "product", {"related_products": {"related_product": [{"product": {"@id": other}}]}}
+        ),
+    )
+    assert etag_of(client, product_id) != before
+
+
+def test_deleting_a_related_product_refreshes_the_renders_that_showed_it(client):
+    other = create_locked_product(client, code="O")
+    product_id = create_locked_product(
+        client, code="P", related_products={"related_product": [{"product": {"@id": other}}]}
+    )
+    assert (
+        xml(client.get(f"/api/products/{product_id}/")).find("related_products/related_product")
+        is not None
+    )
+    assert client.delete(f"/api/products/{other}/").status_code == 200
+    assert (
+        xml(client.get(f"/api/products/{product_id}/")).find("related_products/related_product")
+        is None
+    )
+
+
+def test_editing_reference_data_refreshes_renders_that_embed_it(client):
+    exemption = create(
+        client, "/api/setup/tax_exemptions/", "tax_exemption", {"name": "Resale", "code": "R"}
+    )
+    product_id = create_locked_product(client, code="T", tax_exemption={"@id": exemption})
+    before = etag_of(client, product_id)
+    client.put(
+        f"/api/setup/tax_exemptions/{exemption}/",
+        data=document("tax_exemption", {"name": "Wholesale"}),
+    )
+    assert etag_of(client, product_id) != before
+    assert (
+        xml(client.get(f"/api/products/{product_id}/")).findtext("tax_exemption/name")
+        == "Wholesale"
+    )
+
+
+def test_a_write_in_another_worker_is_seen(app, make_app, client):
+    product_id = create_locked_product(client, code="X", family="Before")
+    client.get(f"/api/products/{product_id}/")  # now cached in this worker
+    client.open(f"/api/products/{product_id}/", method="UNLOCK")
+    bob = client_of(make_app(app.extensions["xmlapi.settings"]), "bob")  # another worker
+    assert bob.open(f"/api/products/{product_id}/", method="LOCK").status_code == 200
+    assert (
+        bob.put(
+            f"/api/products/{product_id}/", data=document("product", {"family": "After"})
+        ).status_code
+        == 200
+    )
+    assert xml(client.get(f"/api/products/{product_id}/")).findtext("family") == "After"
+
+
+def test_a_repeated_list_page_reuses_its_items_until_one_changes(app, client):
+    ids = [create_locked_product(client, code=f"L{i}") for i in range(3)]
+    first = client.get("/api/products/").get_data()
+    # the session, the count, the page: no rows fetched for items already rendered
+    assert statements(app, lambda: client.get("/api/products/").get_data()) == 3
+    assert client.get("/api/products/").get_data() == first
+    client.put(f"/api/products/{ids[1]}/", data=document("product", {"description": "New"}))
+    items = xml(client.get("/api/products/")).findall("product")
+    assert [item.findtext("description") for item in items] == ["", "New", ""]

@@ -1,0 +1,35 @@
+"""Rendered documents kept per worker, each under the tag it was rendered for.
+
+A product's full render costs ~2 ms to load and build; asking the database for its tag
+costs ~50 us. Entries are only ever returned for the tag they were made under, so a
+write in any worker (which changes the tag) makes them unreachable; the least recently
+used go first when the cache is full.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+
+
+class RenderCache:
+    def __init__(self, *, size: int):
+        self.size = size
+        self._items: OrderedDict[Hashable, tuple[Hashable, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, tag: Hashable) -> bytes | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or item[0] != tag:
+                return None
+            self._items.move_to_end(key)
+            return item[1]
+
+    def put(self, key: Hashable, tag: Hashable, body: bytes) -> None:
+        with self._lock:
+            self._items[key] = (tag, body)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
