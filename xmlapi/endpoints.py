@@ -40,6 +40,8 @@ class Endpoint:
 
 
 PRODUCT = "/products/(d+)/"
+COSTS = "/products/(d+)/costs/"
+COST = "/products/(d+)/costs/(d+)/"
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
@@ -82,6 +84,33 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Release this session's lock",
         can_lock=True,
         contract=False,
+    ),
+    Endpoint(
+        "costs.list", "GET", COSTS, "Return the list of supplier costs for a specific product."
+    ),
+    Endpoint(
+        "costs.create",
+        "POST",
+        COSTS,
+        "Create a new cost for a specific product.",
+        requires_lock=True,
+    ),
+    Endpoint(
+        "costs.detail", "GET", COST, "Return a specific supplier cost for a specific product."
+    ),
+    Endpoint(
+        "costs.update",
+        "PUT",
+        COST,
+        "Update a specific supplier cost for a specific product.",
+        requires_lock=True,
+    ),
+    Endpoint(
+        "costs.delete",
+        "DELETE",
+        COST,
+        "Delete a specific supplier cost for a specific product.",
+        requires_lock=True,
     ),
     Endpoint(
         "sessions.logout",

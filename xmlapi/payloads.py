@@ -15,7 +15,7 @@ from lxml import etree
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
 from xmlapi.catalog.reference import Kind
-from xmlapi.models.types import MEASURE, MONEY, PERCENT, QUANTITY, RATE, ExactDecimal
+from xmlapi.models.types import COST, MEASURE, MONEY, PERCENT, QUANTITY, RATE, ExactDecimal
 from xmlapi.xml.parse import element_to_dict
 
 
@@ -248,6 +248,34 @@ PRODUCT_SCHEMA = ProductSchema()
 
 def load_product(element: etree._Element) -> dict[str, Any]:
     return load(PRODUCT_SCHEMA, element)
+
+
+# Costs -------------------------------------------------------
+
+
+def NonNegative(column_type: ExactDecimal) -> fields.Decimal:
+    """An amount of ``column_type`` that cannot be below zero (costs)."""
+    return fields.Decimal(
+        allow_nan=False,
+        allow_none=True,
+        validate=validate.Range(min=0, max=column_type.largest, max_inclusive=False),
+    )
+
+
+class CostSchema(Document):
+    """A supplier cost document (POST and PUT); what is mandatory the catalog checks."""
+
+    raw = NonNegative(COST)
+    supplier_id = Reference(data_key="supplier", allow_none=True)
+    supplier_product_code = Text()
+    default = Flag()
+
+
+COST_SCHEMA = CostSchema()
+
+
+def load_cost(element: etree._Element) -> dict[str, Any]:
+    return load(COST_SCHEMA, element)
 
 
 # Reference data -------------------------------------------------------------------

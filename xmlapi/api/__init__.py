@@ -5,10 +5,26 @@ from __future__ import annotations
 from flask import Flask
 
 from xmlapi import endpoints
-from xmlapi.api import auth, errors, index, locks, products, sessions, setup
+from xmlapi.api import (
+    auth,
+    costs,
+    errors,
+    index,
+    locks,
+    products,
+    sessions,
+    setup,
+)
 
 PREFIX = "/api"
-BLUEPRINTS = (index.bp, products.bp, locks.bp, sessions.bp, setup.bp)
+BLUEPRINTS = (
+    index.bp,
+    products.bp,
+    costs.bp,
+    locks.bp,
+    sessions.bp,
+    setup.bp,
+)
 
 
 def init_app(app: Flask) -> None:
