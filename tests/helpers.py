@@ -96,7 +96,8 @@ def spec_response_children(heading: str, depth: int = 1) -> list[str]:
     text = spec_text()
     start = text.index(heading + "\n")
     block = text[text.index("Response:", start) :]
-    block = block[: block.index("\n\n", block.index("</"))]
+    end = block.find("\n\n", block.index("</"))
+    block = block if end == -1 else block[:end]  # the last block ends the file
     return re.findall(rf"^{' ' * 4 * depth}<([\w-]+)", block, re.MULTILINE)
 
 

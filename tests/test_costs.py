@@ -440,7 +440,11 @@ def test_renders_issue_a_constant_number_of_statements(app, client, engine, refs
     product = create_locked_product(client, code="MANY", flags={"serialized": "true"})
     warehouse = create(client, "/api/warehouses/", "warehouse", {"name": "Main"})
     app_engine = app.extensions["xmlapi.engine"]
-    urls = [f"/api/products/{product}/", costs_url(product)]
+    urls = [
+        f"/api/products/{product}/",
+        costs_url(product),
+        f"/api/products/{product}/serial_numbers/",
+    ]
 
     def grow(n):
         with session_scope(engine) as session:

@@ -42,6 +42,9 @@ class Endpoint:
 PRODUCT = "/products/(d+)/"
 COSTS = "/products/(d+)/costs/"
 COST = "/products/(d+)/costs/(d+)/"
+SERIALS = "/products/(d+)/serial_numbers/"
+SERIAL = "/products/(d+)/serial_numbers/(d+)/"
+INVENTORY = "/products/(d+)/inventory/"
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
@@ -111,6 +114,46 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         COST,
         "Delete a specific supplier cost for a specific product.",
         requires_lock=True,
+    ),
+    Endpoint(
+        "serial_numbers.list",
+        "GET",
+        SERIALS,
+        "Return the list of serial numbers for this product",
+    ),
+    Endpoint(
+        "serial_numbers.create",
+        "POST",
+        SERIALS,
+        "Add a serial number to a serialized product",
+        requires_lock=True,
+        contract=False,
+    ),
+    Endpoint("serial_numbers.detail", "GET", SERIAL, "Detailed info of a product serial number"),
+    Endpoint(
+        "serial_numbers.update",
+        "PUT",
+        SERIAL,
+        "Update a product serial number",
+        requires_lock=True,
+        contract=False,
+    ),
+    Endpoint(
+        "serial_numbers.delete",
+        "DELETE",
+        SERIAL,
+        "Delete a product serial number",
+        requires_lock=True,
+        contract=False,
+    ),
+    Endpoint("inventory.detail", "GET", INVENTORY, "The product's stock levels", contract=False),
+    Endpoint(
+        "inventory.update",
+        "PUT",
+        INVENTORY,
+        "Set the product's stock levels (total is derived)",
+        requires_lock=True,
+        contract=False,
     ),
     Endpoint(
         "sessions.logout",

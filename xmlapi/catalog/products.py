@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from xmlapi.catalog import reference
+from xmlapi.catalog import reference, stock
 from xmlapi.catalog.errors import Conflict, NotFound, RuleBroken, UnknownReference
 from xmlapi.catalog.filters import FieldSpec
 from xmlapi.catalog.pricing import Pricing
@@ -119,6 +119,8 @@ def update(
             _require_variant(changes, product)
             master.master_model = True
     _apply(session, product, changes, pricing)
+    if changes.get("serialized"):
+        stock.recount(session, product)  # available follows the serials from now on
     return _commit(session, product)
 
 

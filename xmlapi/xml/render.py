@@ -133,9 +133,14 @@ PRODUCT_INFO = ("color", "height", "length", "size", "weight", "width")
 KEYWORD_SLOTS = 3
 
 
-def inventory(parent: etree._Element, row: Any) -> None:
-    levels = [(name, getattr(row, name)) for name in stock.LEVELS]
-    group(parent, "inventory", [*levels, ("total", stock.total(row))])
+def inventory(parent: etree._Element | None, row: Any) -> etree._Element:
+    """The stock levels of a product (or of a list row) and their total; a document of
+    its own (GET /api/products/X/inventory/) when there is no ``parent``."""
+    element = etree.Element("inventory") if parent is None else SubElement(parent, "inventory")
+    for name in stock.LEVELS:
+        leaf(element, name, getattr(row, name))
+    leaf(element, "total", stock.total(row))
+    return element
 
 
 def product(product: Any, pricing_rules: pricing.Pricing) -> etree._Element:
@@ -273,6 +278,13 @@ def supplier_cost_list(product: Any) -> etree._Element:
     el = root("costs")
     for cost in product.supplier_costs:
         el.append(supplier_cost(cost, product))
+    return el
+
+
+def serial_number_list(serials: Iterable[Any]) -> etree._Element:
+    el = root("serial_numbers")
+    for serial in serials:
+        el.append(serial_number(serial))
     return el
 
 
