@@ -6,16 +6,24 @@ how a big catalog gets there in seconds: batches of executemany inserts.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import os
 import random
+import secrets
 import sys
 import time
 from decimal import Decimal
+from pathlib import Path, PurePosixPath
 
+from PIL import Image
 from sqlalchemy import Engine, insert
 
 from xmlapi import models
+from xmlapi.catalog import photos
 
 BATCH = 2000
+RAW_SHARE = Decimal("0.55")  # what a product costs, as a share of its sell
 FAMILIES = ("Shirts", "Socks", "Mugs", "Boots", "Belts", "Caps", "Bags", "Gloves")
 WORDS = (
     "linen",
@@ -93,8 +101,6 @@ def _product(i: int, rng: random.Random, refs: dict[str, list[int]]) -> dict:
         "web": i % 3 == 0,
         "supplier_id": rng.choice(refs["suppliers"]),
         "supplier_code": f"SC-{i}",
-        "cost": (sell * Decimal("0.55")).quantize(Decimal("0.0001")),
-        "raw_cost": (sell * Decimal("0.55")).quantize(Decimal("0.0001")),
     }
 
 
@@ -125,7 +131,7 @@ def load(engine: Engine, count: int, seed: int = 7, photo_rows=None) -> list[int
                         "product_id": pid,
                         "supplier_id": row["supplier_id"],
                         "supplier_product_code": row["supplier_code"],
-                        "raw": row["raw_cost"],
+                        "raw": (row["sell"] * RAW_SHARE).quantize(Decimal("0.0001")),
                         "is_default": True,
                     }
                     for pid, row in zip(new_ids, batch, strict=True)
@@ -136,3 +142,66 @@ def load(engine: Engine, count: int, seed: int = 7, photo_rows=None) -> list[int
         ids.extend(new_ids)
         progress("products", len(ids), count, started)
     return ids
+
+
+class PhotoFiles:
+    """One photo made by the service's own scaling code, given to every product: each
+    product gets its own rows and file names, hard links to the same bytes (a catalog of
+    100 000 photos in seconds, without 300 000 copies)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        image = Image.linear_gradient("L").resize((1600, 1200))
+        original = io.BytesIO()
+        Image.merge("RGB", (image, image.rotate(90), image.rotate(180))).save(
+            original, "JPEG", quality=85
+        )
+        picture = photos.make_scales(io.BytesIO(original.getvalue()), "jpeg")
+        made = [(s.size, s.format, s.width, s.height, s.data) for s in picture.scales]
+        made.append(("original", "jpeg", picture.width, picture.height, original.getvalue()))
+        self.scales = [(*scale, hashlib.sha256(scale[-1]).hexdigest()) for scale in made]
+        self.seeds = {}
+        for size, fmt, _w, _h, data, _digest in self.scales:
+            seed = root / "_bench_seed" / f"{size}.{fmt}"
+            seed.parent.mkdir(parents=True, exist_ok=True)
+            seed.write_bytes(data)
+            self.seeds[size] = seed
+
+    def scale_path(self, name: str) -> Path:
+        return self.root.joinpath(*PurePosixPath(name).parts)
+
+    def add(self, connection, product_ids: list[int]) -> None:
+        photo_ids = (
+            connection.execute(
+                insert(models.ProductPhoto).returning(
+                    models.ProductPhoto.id, sort_by_parameter_order=True
+                ),
+                [
+                    {"product_id": pid, "sort_order": 0, "source_name": "bench.jpg"}
+                    for pid in product_ids
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        scale_rows = []
+        for photo_id in photo_ids:
+            token = secrets.token_hex(16)
+            for size, fmt, width, height, data, digest in self.scales:
+                name = f"{token[:2]}/{token}_{size}.{photos.EXTENSIONS[fmt]}"
+                path = self.scale_path(name)
+                path.parent.mkdir(exist_ok=True)
+                os.link(self.seeds[size], path)
+                scale_rows.append(
+                    {
+                        "photo_id": photo_id,
+                        "size": size,
+                        "filename": name,
+                        "format": fmt,
+                        "width": width,
+                        "height": height,
+                        "byte_size": len(data),
+                        "digest": digest,
+                    }
+                )
+        connection.execute(insert(models.PhotoScale), scale_rows)

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from lxml import etree
+from sqlalchemy import event
 
 # A copy of shared/spec/products-xml-api.txt, so the suite runs from a bare clone.
 SPEC = Path(__file__).resolve().parents[1] / "docs" / "products-xml-api.txt"
@@ -95,5 +96,21 @@ def spec_response_children(heading: str, depth: int = 1) -> list[str]:
     text = spec_text()
     start = text.index(heading + "\n")
     block = text[text.index("Response:", start) :]
-    block = block[: block.index("\n\n", block.index("</"))]
+    end = block.find("\n\n", block.index("</"))
+    block = block if end == -1 else block[:end]  # the last block ends the file
     return re.findall(rf"^{' ' * 4 * depth}<([\w-]+)", block, re.MULTILINE)
+
+
+def count_statements(engine, call) -> int:
+    """How many SQL statements ``call()`` sends through ``engine``."""
+    statements = []
+
+    def record(*_args):
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(statements)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from xmlapi import textfold
@@ -50,6 +50,15 @@ def init_app(app: Flask, engine: Engine) -> None:
     app.teardown_appcontext(_close_session)
 
 
+def get_connection() -> Connection:
+    """The request's Core connection, opened on first use and closed at teardown: the
+    reads every request makes (its session, a product's version) need no ORM session,
+    whose setup and teardown would cost more than the query."""
+    if "connection" not in g:
+        g.connection = current_app.extensions["xmlapi.engine"].connect()
+    return g.connection
+
+
 def get_session() -> Session:
     """The request's session, opened on first use and closed at teardown."""
     if "db" not in g:
@@ -61,6 +70,9 @@ def _close_session(_exc: BaseException | None = None) -> None:
     session = g.pop("db", None)
     if session is not None:
         session.close()
+    connection = g.pop("connection", None)
+    if connection is not None:
+        connection.close()
 
 
 @contextmanager

@@ -43,6 +43,11 @@ PRODUCT = "/products/(d+)/"
 PHOTOS = PRODUCT + "product_photos/"
 PHOTO = PHOTOS + "(d+)/"
 IMAGE = PRODUCT + "images/(d+)/"  # the detail render's own link to a photo
+COSTS = "/products/(d+)/costs/"
+COST = "/products/(d+)/costs/(d+)/"
+SERIALS = "/products/(d+)/serial_numbers/"
+SERIAL = "/products/(d+)/serial_numbers/(d+)/"
+INVENTORY = "/products/(d+)/inventory/"
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
@@ -126,6 +131,73 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "GET",
         IMAGE + "image/",
         "The product photo in binary data, by the detail render's link",
+        contract=False,
+    ),
+    Endpoint(
+        "costs.list", "GET", COSTS, "Return the list of supplier costs for a specific product."
+    ),
+    Endpoint(
+        "costs.create",
+        "POST",
+        COSTS,
+        "Create a new cost for a specific product.",
+        requires_lock=True,
+    ),
+    Endpoint(
+        "costs.detail", "GET", COST, "Return a specific supplier cost for a specific product."
+    ),
+    Endpoint(
+        "costs.update",
+        "PUT",
+        COST,
+        "Update a specific supplier cost for a specific product.",
+        requires_lock=True,
+    ),
+    Endpoint(
+        "costs.delete",
+        "DELETE",
+        COST,
+        "Delete a specific supplier cost for a specific product.",
+        requires_lock=True,
+    ),
+    Endpoint(
+        "serial_numbers.list",
+        "GET",
+        SERIALS,
+        "Return the list of serial numbers for this product",
+    ),
+    Endpoint(
+        "serial_numbers.create",
+        "POST",
+        SERIALS,
+        "Add a serial number to a serialized product",
+        requires_lock=True,
+        contract=False,
+    ),
+    Endpoint("serial_numbers.detail", "GET", SERIAL, "Detailed info of a product serial number"),
+    Endpoint(
+        "serial_numbers.update",
+        "PUT",
+        SERIAL,
+        "Update a product serial number",
+        requires_lock=True,
+        contract=False,
+    ),
+    Endpoint(
+        "serial_numbers.delete",
+        "DELETE",
+        SERIAL,
+        "Delete a product serial number",
+        requires_lock=True,
+        contract=False,
+    ),
+    Endpoint("inventory.detail", "GET", INVENTORY, "The product's stock levels", contract=False),
+    Endpoint(
+        "inventory.update",
+        "PUT",
+        INVENTORY,
+        "Set the product's stock levels (total is derived)",
+        requires_lock=True,
         contract=False,
     ),
     Endpoint(

@@ -15,7 +15,8 @@ from lxml import etree
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
 from xmlapi.catalog.reference import Kind
-from xmlapi.models.types import MEASURE, MONEY, PERCENT, QUANTITY, RATE, ExactDecimal
+from xmlapi.catalog.stock import LEVELS
+from xmlapi.models.types import COST, MEASURE, MONEY, PERCENT, QUANTITY, RATE, ExactDecimal
 from xmlapi.xml.parse import element_to_dict
 
 
@@ -248,6 +249,54 @@ PRODUCT_SCHEMA = ProductSchema()
 
 def load_product(element: etree._Element) -> dict[str, Any]:
     return load(PRODUCT_SCHEMA, element)
+
+
+# Costs, serial numbers, stock -------------------------------------------------------
+
+
+def NonNegative(column_type: ExactDecimal) -> fields.Decimal:
+    """An amount of ``column_type`` that cannot be below zero (costs)."""
+    return fields.Decimal(
+        allow_nan=False,
+        allow_none=True,
+        validate=validate.Range(min=0, max=column_type.largest, max_inclusive=False),
+    )
+
+
+class CostSchema(Document):
+    """A supplier cost document (POST and PUT); what is mandatory the catalog checks."""
+
+    raw = NonNegative(COST)
+    supplier_id = Reference(data_key="supplier", allow_none=True)
+    supplier_product_code = Text()
+    default = Flag()
+
+
+class SerialNumberSchema(Document):
+    serial = Text()
+    status = fields.Integer(validate=validate.Range(min=0, max=2**31 - 1))
+    note = Text(4096)
+    cost = NonNegative(COST)
+    warehouse_id = Reference(data_key="warehouse", allow_none=True)
+
+
+InventorySchema = Document.from_dict({name: Amount(QUANTITY) for name in LEVELS})
+
+COST_SCHEMA = CostSchema()
+SERIAL_NUMBER_SCHEMA = SerialNumberSchema()
+INVENTORY_SCHEMA = InventorySchema()
+
+
+def load_cost(element: etree._Element) -> dict[str, Any]:
+    return load(COST_SCHEMA, element)
+
+
+def load_serial_number(element: etree._Element) -> dict[str, Any]:
+    return load(SERIAL_NUMBER_SCHEMA, element)
+
+
+def load_inventory(element: etree._Element) -> dict[str, Any]:
+    return load(INVENTORY_SCHEMA, element)
 
 
 # Reference data -------------------------------------------------------------------

@@ -5,11 +5,33 @@ from __future__ import annotations
 from flask import Flask
 
 from xmlapi import endpoints
-from xmlapi.api import auth, errors, index, locks, photos, products, sessions, setup
+from xmlapi.api import (
+    auth,
+    costs,
+    errors,
+    index,
+    inventory,
+    locks,
+    photos,
+    products,
+    serial_numbers,
+    sessions,
+    setup,
+)
 from xmlapi.api.cache import RenderCache
 
 PREFIX = "/api"
-BLUEPRINTS = (index.bp, products.bp, photos.bp, locks.bp, sessions.bp, setup.bp)
+BLUEPRINTS = (
+    index.bp,
+    products.bp,
+    costs.bp,
+    serial_numbers.bp,
+    inventory.bp,
+    photos.bp,
+    locks.bp,
+    sessions.bp,
+    setup.bp,
+)
 
 
 RENDER_CACHE_SIZE = 4096  # full renders, ~2 KB each

@@ -18,7 +18,7 @@ from xmlapi.api import limits
 from xmlapi.api.common import settings
 from xmlapi.catalog import auth
 from xmlapi.catalog.auth import SessionInfo
-from xmlapi.db import get_session
+from xmlapi.db import get_connection, get_session
 
 COOKIE = "LS_SERVER_SESSION_ID"
 
@@ -44,10 +44,11 @@ def authenticate() -> None:
     idle = dt.timedelta(seconds=current.session_idle_seconds)
     credentials = request.authorization
     token = request.cookies.get(COOKIE)
-    info = auth.find_session(db, token) if token else None
+    connection = get_connection()
+    info = auth.find_session(connection, token) if token else None
     if info is not None and (credentials is None or credentials.username == info.user_name):
         _check_app_of_session(info)
-        auth.touch(db, info, idle, every=min(dt.timedelta(seconds=60), idle / 10))
+        auth.touch(connection, info, idle, every=min(dt.timedelta(seconds=60), idle / 10))
         g.identity = info
         return
     if credentials is None or credentials.type != "basic" or credentials.username is None:

@@ -16,7 +16,7 @@ from werkzeug.wsgi import wrap_file
 from xmlapi import payloads
 from xmlapi.api.common import parse_body, photo_store, settings, xml_response
 from xmlapi.catalog import photos
-from xmlapi.db import get_session
+from xmlapi.db import get_connection, get_session
 from xmlapi.xml import render
 
 bp = Blueprint("photos", __name__)
@@ -101,7 +101,7 @@ def delete(product_id: int, photo_id: int) -> Response:
 def image(product_id: int, photo_id: int) -> Response:
     """The scale ``Accept: image/*;size=N`` names (the original otherwise), streamed."""
     scale = photos.scale_of(
-        get_session(), product_id, photo_id, requested_size(request.headers.get("Accept"))
+        get_connection(), product_id, photo_id, requested_size(request.headers.get("Accept"))
     )
     if request.if_none_match.contains_weak(scale.digest):
         return _image_headers(Response(status=304), scale)  # the file is not even opened

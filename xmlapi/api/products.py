@@ -19,7 +19,7 @@ from xmlapi.api.common import (
 from xmlapi.catalog import filters, products
 from xmlapi.catalog.filters import InvalidQuery
 from xmlapi.catalog.pricing import Pricing
-from xmlapi.db import get_session
+from xmlapi.db import get_connection, get_session
 from xmlapi.xml import render
 
 bp = Blueprint("products", __name__)
@@ -47,15 +47,15 @@ def list_products() -> Response:
 
 
 def _list_document(query: products.ListQuery, rules: Pricing) -> Iterator[bytes]:
-    # Runs while the answer streams: the session is opened here, inside the context
+    # Runs while the answer streams: the connection is opened here, inside the context
     # that stream_with_context re-enters, so its teardown closes it at the end.
-    session = get_session()
-    total = products.count(session, query)
-    items = _list_items(session, products.page(session, query), rules)
+    connection = get_connection()
+    total = products.count(connection, query)
+    items = _list_items(connection, products.page(connection, query), rules)
     yield from render.stream_list("products", {"total_count": str(total)}, items)
 
 
-def _list_items(session, keys: Iterator, rules: Pricing, batch: int = 1000) -> Iterator[bytes]:
+def _list_items(connection, keys: Iterator, rules: Pricing, batch: int = 1000) -> Iterator[bytes]:
     """The list items of (id, version) keys: from the worker's cache while a product's
     version stays (every write to it or under it, photos included, moves the version),
     the others fetched a batch at a time in one statement."""
@@ -63,7 +63,8 @@ def _list_items(session, keys: Iterator, rules: Pricing, batch: int = 1000) -> I
     price_column = rules.sell_price_column()
     for chunk in _batches(keys, batch):
         items = {key.id: cache.get(key.id, key.version) for key in chunk}
-        rows = products.list_rows(session, [pid for pid, item in items.items() if item is None])
+        missing = [pid for pid, item in items.items() if item is None]
+        rows = products.list_rows(connection, missing)
         for key in chunk:
             item = items[key.id]
             if item is None:
@@ -147,8 +148,7 @@ def delete(product_id: int) -> Response:
 def _detail_response(product_id: int, status: int = 200, **headers: str) -> Response:
     """The full render, from the worker's cache when the product has not changed since;
     304 when the client's copy (If-None-Match) is current."""
-    session = get_session()
-    tag = products.version_tag(session, product_id)
+    tag = products.version_tag(get_connection(), product_id)
     if status == 200 and request.if_none_match.contains(tag):
         response = Response(status=304)
     else:
@@ -156,7 +156,8 @@ def _detail_response(product_id: int, status: int = 200, **headers: str) -> Resp
         if body is None:
             # Rendered from what is read now; if a write slipped in after the tag was read,
             # the entry is filed under the old tag and never found again.
-            body = render.to_bytes(render.product(products.get(session, product_id), pricing()))
+            product = products.get(get_session(), product_id)
+            body = render.to_bytes(render.product(product, pricing()))
             renders().put(product_id, tag, body)
         response = Response(body, status, headers, content_type=render.CONTENT_TYPE)
     response.set_etag(tag)

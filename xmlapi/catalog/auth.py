@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -113,26 +113,25 @@ _LIVE_SESSION = (
 )
 
 
-def find_session(session: Session, token: str) -> SessionInfo | None:
+def find_session(connection: Connection, token: str) -> SessionInfo | None:
     """The live session of a cookie token, or None."""
-    row = (
-        session.connection()
-        .execute(_LIVE_SESSION, {"digest": token_digest(token), "now": utcnow()})
-        .first()
-    )
+    params = {"digest": token_digest(token), "now": utcnow()}
+    row = connection.execute(_LIVE_SESSION, params).first()
     return SessionInfo(*row) if row is not None else None
 
 
-def touch(session: Session, info: SessionInfo, idle: dt.timedelta, every: dt.timedelta) -> None:
+def touch(
+    connection: Connection, info: SessionInfo, idle: dt.timedelta, every: dt.timedelta
+) -> None:
     """Push the session's expiry out, at most once per ``every`` (a write per request
     would cost more than it is worth). Commits when it writes."""
     now = utcnow()
     if now - info.last_seen < every:
         return
-    session.execute(
+    connection.execute(
         update(ApiSession).where(ApiSession.id == info.id).values(last_seen=now, expires=now + idle)
     )
-    session.commit()
+    connection.commit()
 
 
 def end_session(session: Session, session_id: str) -> None:

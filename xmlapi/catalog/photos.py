@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Protocol
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Row, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from xmlapi.catalog import products
@@ -548,23 +548,36 @@ def delete(session: Session, store: PhotoStore, product_id: int, photo_id: int) 
     store.delete(names)
 
 
-def scale_of(session: Session, product_id: int, photo_id: int, size: str) -> PhotoScale:
-    """The scale ``size`` of a photo of the product; raises NotFound."""
-    scale = session.scalar(
-        select(PhotoScale)
-        .join(ProductPhoto, PhotoScale.photo_id == ProductPhoto.id)
-        .where(
-            ProductPhoto.id == photo_id,
-            ProductPhoto.product_id == product_id,
-            PhotoScale.size == size,
-        )
+# Asked for every image fetched: a prebuilt Core statement returning a plain row.
+_SCALE = (
+    select(
+        PhotoScale.photo_id,
+        PhotoScale.size,
+        PhotoScale.filename,
+        PhotoScale.format,
+        PhotoScale.digest,
     )
+    .join(ProductPhoto, PhotoScale.photo_id == ProductPhoto.id)
+    .where(
+        ProductPhoto.id == bindparam("photo_id"),
+        ProductPhoto.product_id == bindparam("product_id"),
+        PhotoScale.size == bindparam("size"),
+    )
+)
+
+
+def scale_of(connection: Connection, product_id: int, photo_id: int, size: str) -> Row:
+    """The scale ``size`` of a photo of the product (photo_id, size, filename, format,
+    digest); raises NotFound."""
+    scale = connection.execute(
+        _SCALE, {"photo_id": photo_id, "product_id": product_id, "size": size}
+    ).first()
     if scale is None:
         raise NotFound(f"Product {product_id} has no photo with id {photo_id}.")
     return scale
 
 
-def open_scale(store: PhotoStore, scale: PhotoScale) -> StoredFile:
+def open_scale(store: PhotoStore, scale: Row) -> StoredFile:
     """The scale's file, open; raises PhotoFileMissing (and logs it) when it is gone."""
     try:
         return store.open(scale.filename)

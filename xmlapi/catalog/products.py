@@ -6,12 +6,21 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Row, String, bindparam, cast, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    String,
+    bindparam,
+    cast,
+    func,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from xmlapi.catalog import reference
+from xmlapi.catalog import reference, stock
 from xmlapi.catalog.errors import Conflict, NotFound, RuleBroken, UnknownReference
 from xmlapi.catalog.filters import FieldSpec
 from xmlapi.catalog.pricing import Pricing
@@ -67,9 +76,9 @@ _VERSION = select(
 ).where(Product.id == bindparam("product_id"))
 
 
-def version_tag(session: Session, product_id: int) -> str:
+def version_tag(connection: Connection, product_id: int) -> str:
     """A tag that changes whenever the product's full render would; raises NotFound."""
-    row = session.connection().execute(_VERSION, {"product_id": product_id}).first()
+    row = connection.execute(_VERSION, {"product_id": product_id}).first()
     if row is None:
         raise NotFound(f"No product with id {product_id}.")
     return f"{product_id}-{row[0]}-{row[1]}"
@@ -142,6 +151,8 @@ def update(
             master.master_model = True
     _apply(session, product, changes, pricing)
     stamp(product)  # a change of related products alone must move version and modified too
+    if changes.get("serialized"):
+        stock.recount(session, product)  # available follows the serials from now on
     return _commit(session, product)
 
 
@@ -397,14 +408,14 @@ _LIST_ROWS = select(*LIST_COLUMNS, _PHOTO_KEYS).where(
 )
 
 
-def count(session: Session, query: ListQuery) -> int:
+def count(connection: Connection, query: ListQuery) -> int:
     statement = select(func.count()).select_from(Product)
     if query.where is not None:
         statement = statement.where(query.where)
-    return session.scalar(statement)
+    return connection.scalar(statement)
 
 
-def page(session: Session, query: ListQuery, batch: int = 1000) -> Iterator[Row]:
+def page(connection: Connection, query: ListQuery, batch: int = 1000) -> Iterator[Row]:
     """(id, version) of the matching products in list order, streamed from the
     database: cheap rows that tell which renders a cache can still serve."""
     statement = select(Product.id, Product.version)
@@ -415,15 +426,14 @@ def page(session: Session, query: ListQuery, batch: int = 1000) -> Iterator[Row]
         statement = statement.limit(query.count)
     if query.offset:
         statement = statement.offset(query.offset)
-    # Core rows straight off the session's connection: no ORM bookkeeping per row.
-    yield from session.connection().execute(statement.execution_options(yield_per=batch))
+    yield from connection.execute(statement.execution_options(yield_per=batch))
 
 
-def list_rows(session: Session, product_ids: list[int]) -> dict[int, Row]:
+def list_rows(connection: Connection, product_ids: list[int]) -> dict[int, Row]:
     """The list columns (and photo keys) of these products, in one statement."""
     if not product_ids:
         return {}
-    result = session.connection().execute(_LIST_ROWS, {"ids": product_ids})
+    result = connection.execute(_LIST_ROWS, {"ids": product_ids})
     return {row.id: row for row in result}
 
 

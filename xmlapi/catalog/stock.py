@@ -1,9 +1,22 @@
-"""Stock levels."""
+"""Stock levels.
+
+A serialized product's ``available`` is the number of its serials in stock (status
+``IN_STOCK``); it is recounted on every serial write and cannot be set by hand.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from xmlapi.catalog.errors import NotFound, RuleBroken
+from xmlapi.catalog.writes import committing
+from xmlapi.models import Product, SerialNumber
+from xmlapi.models.products import stamp
 
 LEVELS = (
     "available",
@@ -13,6 +26,7 @@ LEVELS = (
     "warehouses",
     "in_transit",
 )
+IN_STOCK = 0  # the serial status that counts as on hand; any other (sold, ...) does not
 
 
 def total(levels: Any) -> Decimal:
@@ -21,3 +35,40 @@ def total(levels: Any) -> Decimal:
     What is only on order (coming for stock or for a customer) is not counted.
     """
     return levels.available + levels.reserved + levels.warehouses + levels.in_transit
+
+
+def recount(session: Session, product: Product) -> None:
+    """Set a serialized product's ``available`` to its serials in stock (flushes first)."""
+    if not product.serialized:
+        return
+    in_stock = session.scalar(
+        select(func.count())
+        .select_from(SerialNumber)
+        .where(SerialNumber.product_id == product.id, SerialNumber.status == IN_STOCK)
+    )
+    product.available = Decimal(in_stock)
+
+
+def levels(session: Session, product_id: int) -> Product:
+    """The product with its stock levels as stored; raises NotFound."""
+    product = session.get(Product, product_id, populate_existing=True)
+    if product is None:
+        raise NotFound(f"No product with id {product_id}.")
+    return product
+
+
+def update(session: Session, product_id: int, changes: Mapping[str, Decimal | None]) -> None:
+    """Set the levels ``changes`` carries (empty means 0) and stamp the product; commits.
+
+    A serialized product's ``available`` follows its serials: setting it is a RuleBroken.
+    """
+    product = levels(session, product_id)
+    if product.serialized and "available" in changes:
+        raise RuleBroken(
+            "A serialized product's available stock is the count of its serials in stock.",
+            {"available": "Follows the serial numbers; add, change or delete those instead."},
+        )
+    with committing(session):
+        for name, value in changes.items():
+            setattr(product, name, value if value is not None else Decimal(0))
+        stamp(product)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey
+from sqlalchemy import ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from xmlapi.db import Base
@@ -25,3 +25,13 @@ class SupplierCost(Base):
     is_default: Mapped[bool] = mapped_column(default=False)
 
     supplier: Mapped[Supplier] = relationship(lazy="raise")
+
+
+# At most one default cost per product, whatever races between writers.
+Index(
+    "uq_supplier_costs_default",
+    SupplierCost.product_id,
+    unique=True,
+    postgresql_where=text("is_default"),
+    sqlite_where=text("is_default"),
+)

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from xmlapi.db import Base
 from xmlapi.models.reference import Currency, PosCategory, TaxExemption, WebCategory
 from xmlapi.models.types import (
-    Cost,
     LongText,
     Measure,
     Money,
@@ -61,13 +60,11 @@ class Product(Base):
     sell_tax_inclusive: Mapped[Money | None]
     sell_web: Mapped[Money | None]
 
-    cost: Mapped[Cost | None]
-    average_cost: Mapped[Cost | None]
-    raw_cost: Mapped[Cost | None]
-
     class_id: Mapped[int | None] = mapped_column(ForeignKey("classes.id"))
     currency_id: Mapped[int | None] = mapped_column(ForeignKey("currencies.id"))
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
+    # Follow the default supplier cost unless the product names them itself; its costs
+    # (raw, cost, average) are not stored: they are derived from the supplier costs.
     supplier_code: Mapped[Name | None]
     supplier_overridden: Mapped[bool] = mapped_column(default=False)
     tax_exemption_id: Mapped[int | None] = mapped_column(ForeignKey("tax_exemptions.id"))

@@ -17,8 +17,7 @@ from typing import Any
 
 from lxml import etree
 
-from xmlapi.catalog import pricing, stock
-from xmlapi.catalog.costs import convert
+from xmlapi.catalog import costs, pricing, stock
 from xmlapi.catalog.photos import SIZES
 from xmlapi.catalog.reference import KINDS_BY_PLURAL, Kind
 
@@ -137,9 +136,14 @@ PRODUCT_INFO = ("color", "height", "length", "size", "weight", "width")
 KEYWORD_SLOTS = 3
 
 
-def inventory(parent: etree._Element, row: Any) -> None:
-    levels = [(name, getattr(row, name)) for name in stock.LEVELS]
-    group(parent, "inventory", [*levels, ("total", stock.total(row))])
+def inventory(parent: etree._Element | None, row: Any) -> etree._Element:
+    """The stock levels of a product (or of a list row) and their total; a document of
+    its own (GET /api/products/X/inventory/) when there is no ``parent``."""
+    element = etree.Element("inventory") if parent is None else SubElement(parent, "inventory")
+    for name in stock.LEVELS:
+        leaf(element, name, getattr(row, name))
+    leaf(element, "total", stock.total(row))
+    return element
 
 
 def product(product: Any, pricing_rules: pricing.Pricing) -> etree._Element:
@@ -148,18 +152,15 @@ def product(product: Any, pricing_rules: pricing.Pricing) -> etree._Element:
     ref(el, "class", "setup/classes", product.class_id)
     ref(el, "currency", "setup/currencies", product.currency_id)
     leaf(el, "code", product.code)
+    summary = costs.summary(product)
     group(
         el,
         "costs",
-        [
-            ("cost", product.cost),
-            ("average", product.average_cost),
-            ("raw", product.raw_cost),
-        ],
+        [("cost", summary.cost), ("average", summary.average), ("raw", summary.raw)],
     )
-    costs = SubElement(el, "supplier_costs")
+    supplier_costs = SubElement(el, "supplier_costs")
     for cost in product.supplier_costs:
-        costs.append(supplier_cost(cost, product))
+        supplier_costs.append(supplier_cost(cost, product))
     group(el, "flags", [(flag, getattr(product, flag)) for flag in FLAGS])
     leaf(el, "sell_price", pricing_rules.sell_price(product))
     leaf(el, "created", product.created)
@@ -179,7 +180,7 @@ def product(product: Any, pricing_rules: pricing.Pricing) -> etree._Element:
     )
     leaf(el, "product_id", product.product_id)
     inventory(el, product)
-    leaf(el, "margin", pricing.margin(product.sell, product.cost))
+    leaf(el, "margin", pricing.margin(product.sell, summary.cost))
     leaf(el, "minimum_margin", product.minimum_margin)
     group(el, "product_info", [(name, getattr(product, name)) for name in PRODUCT_INFO])
     group(
@@ -289,12 +290,26 @@ def supplier_cost(cost: Any, product: Any) -> etree._Element:
     currency, converted from the supplier's."""
     el = root("cost", f"products/{cost.product_id}/costs", cost.id)
     leaf(el, "raw", cost.raw)
-    currency = cost.supplier.currency
-    _embedded_reference(el, "currency", "currencies", currency)
-    leaf(el, "cost", convert(cost.raw, currency, product.currency))
+    _embedded_reference(el, "currency", "currencies", cost.supplier.currency)
+    leaf(el, "cost", costs.in_product_currency(cost, product))
     ref(el, "supplier", "suppliers", cost.supplier_id)
     leaf(el, "supplier_product_code", cost.supplier_product_code)
     leaf(el, "default", cost.is_default)
+    return el
+
+
+def supplier_cost_list(product: Any) -> etree._Element:
+    """GET /api/products/X/costs/: the contract's list carries no count."""
+    el = root("costs")
+    for cost in product.supplier_costs:
+        el.append(supplier_cost(cost, product))
+    return el
+
+
+def serial_number_list(serials: Iterable[Any]) -> etree._Element:
+    el = root("serial_numbers")
+    for serial in serials:
+        el.append(serial_number(serial))
     return el
 
 

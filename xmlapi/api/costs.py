@@ -1,0 +1,56 @@
+"""/api/products/X/costs/ and /api/products/X/costs/Y/: a product's supplier costs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from xmlapi import payloads
+from xmlapi.api.common import parse_body, xml_response
+from xmlapi.catalog import costs
+from xmlapi.db import get_session
+from xmlapi.xml import render
+
+bp = Blueprint("costs", __name__)
+
+# Elements of the cost render a client may not write: both follow from the supplier.
+READ_ONLY = ("currency", "cost")
+LIST = "/products/<int:product_id>/costs/"
+ITEM = "/products/<int:product_id>/costs/<int:cost_id>/"
+
+
+@bp.get(LIST, endpoint="list")
+def list_costs(product_id: int) -> Response:
+    product = costs.product_with_costs(get_session(), product_id)
+    return xml_response(render.supplier_cost_list(product))
+
+
+@bp.post(LIST)
+def create(product_id: int) -> Response:
+    values = payloads.load_cost(parse_body("cost", READ_ONLY))
+    cost_id = costs.create(get_session(), product_id, values)
+    location = f"/api/products/{product_id}/costs/{cost_id}/"
+    return _cost_response(product_id, cost_id, 201, Location=location)
+
+
+@bp.get(ITEM)
+def detail(product_id: int, cost_id: int) -> Response:
+    return _cost_response(product_id, cost_id)
+
+
+@bp.put(ITEM)
+def update(product_id: int, cost_id: int) -> Response:
+    values = payloads.load_cost(parse_body("cost", READ_ONLY))
+    costs.update(get_session(), product_id, cost_id, values)
+    return _cost_response(product_id, cost_id)
+
+
+@bp.delete(ITEM)
+def delete(product_id: int, cost_id: int) -> Response:
+    costs.delete(get_session(), product_id, cost_id)
+    return xml_response(render.deleted("cost", f"products/{product_id}/costs", cost_id))
+
+
+def _cost_response(product_id: int, cost_id: int, status: int = 200, **headers: str) -> Response:
+    product = costs.product_with_costs(get_session(), product_id)
+    cost = costs.find(product, cost_id)
+    return xml_response(render.supplier_cost(cost, product), status, **headers)

@@ -1,0 +1,27 @@
+"""/api/products/X/inventory/ (ours): the product's stock levels, read and set."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from xmlapi import payloads
+from xmlapi.api.common import parse_body, xml_response
+from xmlapi.catalog import stock
+from xmlapi.db import get_session
+from xmlapi.xml import render
+
+bp = Blueprint("inventory", __name__)
+
+PATH = "/products/<int:product_id>/inventory/"
+
+
+@bp.get(PATH)
+def detail(product_id: int) -> Response:
+    return xml_response(render.inventory(None, stock.levels(get_session(), product_id)))
+
+
+@bp.put(PATH)
+def update(product_id: int) -> Response:
+    changes = payloads.load_inventory(parse_body("inventory", read_only=("total",)))
+    stock.update(get_session(), product_id, changes)
+    return detail(product_id)

@@ -1,0 +1,54 @@
+"""/api/products/X/serial_numbers/ and .../Y/: read as the contract says; written (POST,
+PUT, DELETE) through our extension, under the product's lock."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from xmlapi import payloads
+from xmlapi.api.common import parse_body, xml_response
+from xmlapi.catalog import serials
+from xmlapi.db import get_session
+from xmlapi.xml import render
+
+bp = Blueprint("serial_numbers", __name__)
+
+LIST = "/products/<int:product_id>/serial_numbers/"
+ITEM = "/products/<int:product_id>/serial_numbers/<int:serial_id>/"
+
+
+@bp.get(LIST, endpoint="list")
+def list_serials(product_id: int) -> Response:
+    return xml_response(render.serial_number_list(serials.listing(get_session(), product_id)))
+
+
+@bp.post(LIST)
+def create(product_id: int) -> Response:
+    values = payloads.load_serial_number(parse_body("serial_number"))
+    serial_id = serials.create(get_session(), product_id, values)
+    location = f"/api/products/{product_id}/serial_numbers/{serial_id}/"
+    return _serial_response(product_id, serial_id, 201, Location=location)
+
+
+@bp.get(ITEM)
+def detail(product_id: int, serial_id: int) -> Response:
+    return _serial_response(product_id, serial_id)
+
+
+@bp.put(ITEM)
+def update(product_id: int, serial_id: int) -> Response:
+    values = payloads.load_serial_number(parse_body("serial_number"))
+    serials.update(get_session(), product_id, serial_id, values)
+    return _serial_response(product_id, serial_id)
+
+
+@bp.delete(ITEM)
+def delete(product_id: int, serial_id: int) -> Response:
+    serials.delete(get_session(), product_id, serial_id)
+    path = f"products/{product_id}/serial_numbers"
+    return xml_response(render.deleted("serial_number", path, serial_id))
+
+
+def _serial_response(product_id: int, serial_id: int, status: int = 200, **headers) -> Response:
+    serial = serials.get(get_session(), product_id, serial_id)
+    return xml_response(render.serial_number(serial), status, **headers)
