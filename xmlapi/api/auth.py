@@ -39,9 +39,7 @@ def authenticate() -> None:
     """Before every /api request: find or open the caller's session, or answer 401."""
     if not request.path.startswith(current_app.extensions["xmlapi.api_prefix"]):
         return
-    db = get_session()
-    current = settings()
-    idle = dt.timedelta(seconds=current.session_idle_seconds)
+    idle = dt.timedelta(seconds=settings().session_idle_seconds)
     credentials = request.authorization
     token = request.cookies.get(COOKIE)
     connection = get_connection()
@@ -56,6 +54,7 @@ def authenticate() -> None:
             "Authentication required: send HTTP Basic credentials or a session cookie."
         )
     limits.check_failed_logins()
+    db = get_session()  # only logins need the ORM; a cookie's request never opens one
     user = auth.authenticate(db, credentials.username, credentials.password or "")
     if user is None:
         limits.count_failed_login()

@@ -46,9 +46,19 @@ class RateLimits:
         self.failed_login = parse(settings.ratelimit_failed_login)
 
     def spend(self, caller: str) -> tuple[bool, Budget]:
-        """Count one request of ``caller``: whether it is within budget, and what is left."""
-        allowed = self.strategy.hit(self.default, NAMESPACE, caller)
-        return allowed, self._budget(self.default, caller)
+        """Count one request of ``caller``: whether it is within budget, and what is left.
+
+        This is the fixed-window strategy's own ``hit``, done on the storage directly so
+        that the count it returns gives the remaining budget: two storage calls a
+        request instead of four (each a round trip with Redis).
+        """
+        key = self.default.key_for(NAMESPACE, caller)
+        storage = self.strategy.storage
+        count = storage.incr(key, self.default.get_expiry())
+        budget = Budget(
+            self.default.amount, max(0, self.default.amount - count), storage.get_expiry(key)
+        )
+        return count <= self.default.amount, budget
 
     def check_login(self, address: str) -> None:
         """Raise TooManyRequests when ``address`` has failed to log in too often lately."""
