@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 
 
 class RenderCache:
@@ -26,6 +26,19 @@ class RenderCache:
                 return None
             self._items.move_to_end(key)
             return item[1]
+
+    def get_many(self, keys: Iterable[tuple[Hashable, Hashable]]) -> list[bytes | None]:
+        """``get`` for each (key, tag) pair, under one acquisition of the lock."""
+        with self._lock:
+            found = []
+            for key, tag in keys:
+                item = self._items.get(key)
+                if item is None or item[0] != tag:
+                    found.append(None)
+                else:
+                    self._items.move_to_end(key)
+                    found.append(item[1])
+            return found
 
     def put(self, key: Hashable, tag: Hashable, body: bytes) -> None:
         with self._lock:

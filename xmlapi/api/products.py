@@ -39,10 +39,18 @@ READ_ONLY = (
 )
 
 
+# Pages up to this many products are answered whole, with a Content-Length; longer
+# lists (and the whole catalog) are streamed.
+WHOLE_PAGE = 1000
+
+
 @bp.get("/products/", endpoint="list")
 def list_products() -> Response:
     rules = pricing()
     query = list_query(rules)  # a bad query is a 400 before anything is streamed
+    if query.count is not None and query.count <= WHOLE_PAGE:
+        body = b"".join(_list_document(query, rules))
+        return Response(body, content_type=render.CONTENT_TYPE)
     return xml_stream(_list_document(query, rules))
 
 
@@ -62,11 +70,10 @@ def _list_items(connection, keys: Iterator, rules: Pricing, batch: int = 1000) -
     cache = list_items()
     price_column = rules.sell_price_column()
     for chunk in _batches(keys, batch):
-        items = {key.id: cache.get(key.id, key.version) for key in chunk}
-        missing = [pid for pid, item in items.items() if item is None]
-        rows = products.list_rows(connection, missing)
-        for key in chunk:
-            item = items[key.id]
+        items = cache.get_many(chunk)
+        pairs = list(zip(chunk, items, strict=True))
+        rows = products.list_rows(connection, [key.id for key, item in pairs if item is None])
+        for key, item in pairs:
             if item is None:
                 row = rows.get(key.id)
                 if row is None:

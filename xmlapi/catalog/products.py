@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -317,8 +318,10 @@ def _replace_related(session: Session, product: Product, relations: list[dict]) 
 # Listing ---------------------------------------------------------------------------
 
 
+@functools.cache
 def filter_fields(pricing: Pricing) -> dict[str, FieldSpec]:
-    """The fields list queries may filter and order by."""
+    """The fields list queries may filter and order by (do not change the answer: it is
+    shared)."""
     p = Product
     fields = {
         "id": FieldSpec(p.id, "int"),
@@ -408,25 +411,28 @@ _LIST_ROWS = select(*LIST_COLUMNS, _PHOTO_KEYS).where(
 )
 
 
+_COUNT_ALL = select(func.count()).select_from(Product)
+_PAGE = select(Product.id, Product.version)
+
+
 def count(connection: Connection, query: ListQuery) -> int:
-    statement = select(func.count()).select_from(Product)
-    if query.where is not None:
-        statement = statement.where(query.where)
+    statement = _COUNT_ALL if query.where is None else _COUNT_ALL.where(query.where)
     return connection.scalar(statement)
 
 
 def page(connection: Connection, query: ListQuery, batch: int = 1000) -> Iterator[Row]:
-    """(id, version) of the matching products in list order, streamed from the
-    database: cheap rows that tell which renders a cache can still serve."""
-    statement = select(Product.id, Product.version)
-    if query.where is not None:
-        statement = statement.where(query.where)
+    """(id, version) of the matching products in list order: cheap rows that tell which
+    renders a cache can still serve. Pages of up to ``batch`` rows are fetched at once,
+    longer lists are streamed from the database ``batch`` rows at a time."""
+    statement = _PAGE if query.where is None else _PAGE.where(query.where)
     statement = statement.order_by(*query.order_by, Product.id)
     if query.count is not None:
         statement = statement.limit(query.count)
     if query.offset:
         statement = statement.offset(query.offset)
-    yield from connection.execute(statement.execution_options(yield_per=batch))
+    if query.count is not None and query.count <= batch:
+        return iter(connection.execute(statement).all())
+    return iter(connection.execute(statement.execution_options(yield_per=batch)))
 
 
 def list_rows(connection: Connection, product_ids: list[int]) -> dict[int, Row]:
