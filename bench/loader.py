@@ -23,7 +23,8 @@ from xmlapi import models
 from xmlapi.catalog import photos
 
 BATCH = 2000
-RAW_SHARE = Decimal("0.55")  # what a product costs, as a share of its sell
+RAW_SHARE = Decimal("0.55")
+LINKS_PER_SEED = 50_000  # what a product costs, as a share of its sell
 FAMILIES = ("Shirts", "Socks", "Mugs", "Boots", "Belts", "Caps", "Bags", "Gloves")
 WORDS = (
     "linen",
@@ -160,9 +161,14 @@ class PhotoFiles:
         made = [(s.size, s.format, s.width, s.height, s.data) for s in picture.scales]
         made.append(("original", "jpeg", picture.width, picture.height, original.getvalue()))
         self.scales = [(*scale, hashlib.sha256(scale[-1]).hexdigest()) for scale in made]
+        self.linked = 0
+        self._new_seeds()
+
+    def _new_seeds(self) -> None:
+        """Fresh files to link to (ext4 allows 65 000 links to one file)."""
         self.seeds = {}
         for size, fmt, _w, _h, data, _digest in self.scales:
-            seed = root / "_bench_seed" / f"{size}.{fmt}"
+            seed = self.root / "_bench_seed" / f"{self.linked}_{size}.{fmt}"
             seed.parent.mkdir(parents=True, exist_ok=True)
             seed.write_bytes(data)
             self.seeds[size] = seed
@@ -186,6 +192,9 @@ class PhotoFiles:
         )
         scale_rows = []
         for photo_id in photo_ids:
+            if self.linked and self.linked % LINKS_PER_SEED == 0:
+                self._new_seeds()
+            self.linked += 1
             token = secrets.token_hex(16)
             for size, fmt, width, height, data, digest in self.scales:
                 name = f"{token[:2]}/{token}_{size}.{photos.EXTENSIONS[fmt]}"

@@ -28,7 +28,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import Connection, Row, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from xmlapi.catalog import products
+from xmlapi.catalog import products, writes
 from xmlapi.catalog.errors import (
     ImageTooLarge,
     NotFound,
@@ -443,7 +443,7 @@ def add(
         photo = _write_photo(session, store, product, body, kind, token, written, max_pixels)
         photo.source_name = source_name
         stamp(product)
-        products.commit(session)
+        writes.commit(session)
     except BaseException:
         session.rollback()
         store.discard(written)
@@ -534,7 +534,7 @@ def update(
     if "sort_order" in changes:
         photo.sort_order = changes["sort_order"]
         stamp(products.get_plain(session, product_id))
-    products.commit(session)
+    writes.commit(session)
     return photo
 
 
@@ -544,7 +544,7 @@ def delete(session: Session, store: PhotoStore, product_id: int, photo_id: int) 
     names = [scale.filename for scale in photo.scales]
     session.delete(photo)
     stamp(products.get_plain(session, product_id))
-    products.commit(session)
+    writes.commit(session)
     store.delete(names)
 
 

@@ -19,12 +19,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from xmlapi.catalog import reference, stock
 from xmlapi.catalog.errors import Conflict, NotFound, RuleBroken, UnknownReference
 from xmlapi.catalog.filters import FieldSpec
 from xmlapi.catalog.pricing import Pricing
+from xmlapi.catalog.writes import commit
 from xmlapi.models import (
     PhotoScale,
     Product,
@@ -182,23 +182,8 @@ def delete(session: Session, product_id: int, *, photo_store: PhotoStore) -> Non
     photo_store.delete(photo_files)
 
 
-def commit(session: Session) -> None:
-    """Commit a write to a product or to a row under it; a clash with stored data or a
-    concurrent change of the product becomes Conflict (after a rollback)."""
-    try:
-        session.commit()
-    except IntegrityError as exc:
-        session.rollback()
-        raise _conflict(exc) from None
-    except StaleDataError:
-        session.rollback()
-        raise Conflict(
-            "The product was changed by someone else meanwhile; read it again."
-        ) from None
-
-
 def _commit(session: Session, product: Product) -> Product:
-    commit(session)
+    commit(session, _conflict)
     return product
 
 

@@ -16,17 +16,13 @@ def _clash(_exc: IntegrityError) -> Conflict:
     return Conflict("The change clashes with stored data.")
 
 
-@contextmanager
-def committing(
-    session: Session, conflict: Callable[[IntegrityError], Conflict] = _clash
-) -> Iterator[None]:
-    """Commit what the block changed; on any error roll all of it back.
+def commit(session: Session, conflict: Callable[[IntegrityError], Conflict] = _clash) -> None:
+    """Commit the session's changes, or roll them all back and explain.
 
     A duplicate or a dangling reference the database refuses becomes ``conflict(exc)``;
     a product whose version moved meanwhile (another writer got there first) a Conflict.
     """
     try:
-        yield
         session.commit()
     except IntegrityError as exc:
         session.rollback()
@@ -36,6 +32,16 @@ def committing(
         raise Conflict(
             "The product was changed by someone else meanwhile; read it again."
         ) from None
+
+
+@contextmanager
+def committing(
+    session: Session, conflict: Callable[[IntegrityError], Conflict] = _clash
+) -> Iterator[None]:
+    """Commit what the block changed (see ``commit``); on any error roll all of it back."""
+    try:
+        yield
     except BaseException:
         session.rollback()
         raise
+    commit(session, conflict)
