@@ -28,6 +28,12 @@ run: install
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# make bench: 10 000 products on SQLite (XMLAPI_BENCH_DATABASE_URL=postgresql+psycopg://...
+# for PostgreSQL + Redis); BENCH_ARGS="--products 100000" for the big run.
+bench: install-test
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

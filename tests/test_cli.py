@@ -83,7 +83,10 @@ def test_load_demo_loads_a_catalog_once(run, engine):
         children = session.scalars(
             select(models.Product).where(models.Product.master_id == master.id)
         ).all()
+        cost_count = session.scalar(select(func.count()).select_from(models.SupplierCost))
+        serial_count = session.scalar(select(func.count()).select_from(models.SerialNumber))
     assert count >= 10
+    assert cost_count >= 5 and serial_count >= 1
     assert master.master_model is True
     assert len(children) == 6
     assert {child.code for child in children} >= {"OXF-NVY-S", "OXF-RED-L"}

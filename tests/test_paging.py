@@ -7,10 +7,10 @@ from urllib.parse import quote
 import pytest
 from flask.testing import FlaskClient
 from lxml import etree
-from sqlalchemy import event
 
 from tests.conftest import basic
 from tests.helpers import (
+    count_statements,
     create_product,
     document,
     error_fields,
@@ -221,20 +221,6 @@ def test_list_shows_photos_in_sort_order(client, engine, catalog):
     assert [p.get("uri") for p in root.iter("product_photo")] == expected
 
 
-def _count_statements(engine_of_app, call) -> int:
-    statements = []
-
-    def record(*_args):
-        statements.append(1)
-
-    event.listen(engine_of_app, "before_cursor_execute", record)
-    try:
-        call()
-    finally:
-        event.remove(engine_of_app, "before_cursor_execute", record)
-    return len(statements)
-
-
 def test_list_and_detail_issue_a_constant_number_of_statements(app, client, engine):
     app_engine = app.extensions["xmlapi.engine"]
     for cache in ("xmlapi.renders", "xmlapi.list_items"):
@@ -250,13 +236,13 @@ def test_list_and_detail_issue_a_constant_number_of_statements(app, client, engi
 
     grow(2)
     client.get("/api/")  # log in first: the counts below are of a cookie's requests
-    small_list = _count_statements(app_engine, lambda: client.get("/api/products/").data)
+    small_list = count_statements(app_engine, lambda: client.get("/api/products/").data)
     first_id = xml(client.get("/api/products/?count=1")).find("product").get("id")
-    small_detail = _count_statements(app_engine, lambda: client.get(f"/api/products/{first_id}/"))
+    small_detail = count_statements(app_engine, lambda: client.get(f"/api/products/{first_id}/"))
     grow(40)
-    assert _count_statements(app_engine, lambda: client.get("/api/products/").data) == small_list
+    assert count_statements(app_engine, lambda: client.get("/api/products/").data) == small_list
     assert (
-        _count_statements(app_engine, lambda: client.get(f"/api/products/{first_id}/"))
+        count_statements(app_engine, lambda: client.get(f"/api/products/{first_id}/"))
         == small_detail
     )
     assert small_list <= 4  # session, count, the page, its rows with their photos

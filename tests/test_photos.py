@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 
 from tests import images
 from tests.conftest import add_users, basic, client_of, empty_tables
-from tests.helpers import create_locked_product, create_product, error_fields, error_type, lock, xml
+from tests.helpers import (
+    count_statements,
+    create_locked_product,
+    create_product,
+    error_fields,
+    error_type,
+    lock,
+    xml,
+)
 from tests.server import gunicorn
 from tests.xmlcheck import check_xml
 from xmlapi import models
@@ -618,32 +626,18 @@ def _age(store, seconds: int = 2 * 3600) -> None:
 # Statements ----------------------------------------------------------------------------
 
 
-def _count_statements(app, call) -> int:
-    engine = app.extensions["xmlapi.engine"]
-    statements = []
-
-    def record(*_args):
-        statements.append(1)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        call()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
-
-
 def test_photo_list_and_detail_issue_a_constant_number_of_statements(app, client, product):
     first = add_photo(client, product)
     path = f"/api/products/{product}/product_photos/"
-    small_list = _count_statements(app, lambda: client.get(path))
-    small_detail = _count_statements(app, lambda: client.get(f"{path}{first}/"))
-    image = _count_statements(app, lambda: fetch(client, product, first))
+    engine = app.extensions["xmlapi.engine"]
+    small_list = count_statements(engine, lambda: client.get(path))
+    small_detail = count_statements(engine, lambda: client.get(f"{path}{first}/"))
+    image = count_statements(engine, lambda: fetch(client, product, first))
     for _ in range(5):
         add_photo(client, product, images.gif())
     assert len(xml(client.get(path))) == 6
-    assert _count_statements(app, lambda: client.get(path)) == small_list
-    assert _count_statements(app, lambda: client.get(f"{path}{first}/")) == small_detail
+    assert count_statements(engine, lambda: client.get(path)) == small_list
+    assert count_statements(engine, lambda: client.get(f"{path}{first}/")) == small_detail
     assert small_list <= 4 and small_detail <= 3 and image <= 2
 
 

@@ -3,25 +3,12 @@ that changes its render, and only then."""
 
 from __future__ import annotations
 
-from sqlalchemy import event
-
 from tests.conftest import client_of
-from tests.helpers import create, create_locked_product, document, xml
+from tests.helpers import count_statements, create, create_locked_product, document, xml
 
 
 def statements(app, call) -> int:
-    seen = []
-    engine = app.extensions["xmlapi.engine"]
-
-    def record(*_args):
-        seen.append(1)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        call()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(seen)
+    return count_statements(app.extensions["xmlapi.engine"], call)
 
 
 def etag_of(client, product_id) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xmlapi import models
-from xmlapi.catalog import products
+from xmlapi.catalog import costs, products, serials, stock
 from xmlapi.catalog.pricing import Pricing
 
 SIMPLE_PRODUCTS = (
@@ -40,6 +40,10 @@ def load(session: Session, pricing: Pricing | None = None) -> int:
         models.ProductColor(name="Red", code="RED"),
     ]
     sizes = [models.ProductSize(name=name, code=name) for name in ("S", "M", "L")]
+    warehouses = [
+        models.Warehouse(name="Main store", code="MAIN"),
+        models.Warehouse(name="Back room", code="BACK"),
+    ]
     session.add_all(
         [
             usd,
@@ -48,30 +52,28 @@ def load(session: Session, pricing: Pricing | None = None) -> int:
             *suppliers,
             *colors,
             *sizes,
+            *warehouses,
             models.TaxExemption(name="Resale", code="RESALE"),
             models.PosCategory(name="Shirts"),
             models.WebCategory(name="Summer"),
-            models.Warehouse(name="Main store", code="MAIN"),
-            models.Warehouse(name="Back room", code="BACK"),
         ]
     )
     session.flush()
 
     count = 0
-    for code, description, family, sell, class_code in SIMPLE_PRODUCTS:
-        products.create(
-            session,
-            {
-                "code": code,
-                "description": description,
-                "family": family,
-                "sell_price": Decimal(sell),
-                "class_id": classes[class_code].id,
-                "currency_id": usd.id,
-                "web": True,
-            },
-            pricing,
-        )
+    for number, (code, description, family, sell, class_code) in enumerate(SIMPLE_PRODUCTS):
+        fields = {
+            "code": code,
+            "description": description,
+            "family": family,
+            "sell_price": Decimal(sell),
+            "class_id": classes[class_code].id,
+            "currency_id": usd.id,
+            "web": True,
+            "serialized": code == "BOOT-TRAIL",
+        }
+        product = products.create(session, fields, pricing)
+        _stock_and_costs(session, product, suppliers[: 1 + number % 2], warehouses[0], number)
         count += 1
     master = products.create(
         session,
@@ -100,3 +102,28 @@ def load(session: Session, pricing: Pricing | None = None) -> int:
             )
             count += 1
     return count
+
+
+def _stock_and_costs(session: Session, product, suppliers, warehouse, number: int) -> None:
+    """Supplier costs (some products have a second, EUR supplier), and stock: serials for
+    serialized products, levels for the others."""
+    for supplier in suppliers:
+        raw = (product.sell * Decimal("0.45")).quantize(Decimal("0.01"))
+        costs.create(
+            session,
+            product.id,
+            {
+                "supplier_id": supplier.id,
+                "supplier_product_code": f"{supplier.code}-{product.code}",
+                "raw": raw,
+            },
+        )
+    if product.serialized:
+        for serial in ("TB-0001", "TB-0002", "TB-0003"):
+            serials.create(session, product.id, {"serial": serial, "warehouse_id": warehouse.id})
+    else:
+        stock.update(
+            session,
+            product.id,
+            {"available": Decimal(12 + 7 * number), "reserved": Decimal(number % 3)},
+        )
