@@ -47,7 +47,9 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "latest.md"
 USER, PASSWORD = "bench", "bench password"
 WRK_CONNECTIONS = 16
-LOCKED_PRODUCTS = 64  # the PUT scenario writes these in turn
+LOCKED_PRODUCTS = (
+    256  # the PUT scenario writes these in turn: two writes of one are never in flight together
+)
 
 
 @dataclass
@@ -72,8 +74,15 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def gunicorn(app: str, env: dict[str, str], workers: int, threads: int) -> Iterator[tuple]:
-    """Serve ``app`` on a free loopback port; yields (base URL, master pid)."""
+    """Serve ``app`` on a free loopback port; yields (base URL, master pid).
+
+    gthread workers share one listening socket, and when wrk opens its keep-alive
+    connections at once, one worker often takes them all while the other idles for the
+    whole run. Capping each worker's connections (the same for the service and its
+    ceiling) makes the others accept the rest.
+    """
     port = free_port()
+    per_worker = max(WRK_CONNECTIONS // workers, 1) + threads
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
         "-c",
@@ -82,6 +91,8 @@ def gunicorn(app: str, env: dict[str, str], workers: int, threads: int) -> Itera
         str(workers),
         "--threads",
         str(threads),
+        "--worker-connections",
+        str(per_worker),
         "--access-logfile",
         "/dev/null",
         "--bind",
@@ -370,10 +381,9 @@ def balanced_wrk(
     """A wrk run in which every worker did its share (``check``, if given, is called
     around each run: ``check()`` before returns a function to call with the result).
 
-    gunicorn's gthread workers share one listening socket; when wrk opens its keep-alive
-    connections at once, one worker often accepts all of them and the other idles for
-    the whole run (about half the runs here, on the bare Flask app alike), which halves
-    the figure. Such runs are thrown away and made again.
+    Without the connection cap (see ``gunicorn``), half the runs here had one worker
+    serving all of wrk's connections, on the bare Flask app alike, halving the figure;
+    a run like that is thrown away and made again.
     """
     workers = workers_of(master)
     for _ in range(attempts):
