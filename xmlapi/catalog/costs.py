@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session
 
-from xmlapi.catalog import reference
+from xmlapi.catalog import products, reference
 from xmlapi.catalog.errors import NotFound, RuleBroken
 from xmlapi.catalog.writes import committing
-from xmlapi.models import Currency, Product, Supplier, SupplierCost
+from xmlapi.models import Currency, Product, SupplierCost
 from xmlapi.models.products import stamp
 
 COST_QUANTUM = Decimal("0.0001")
@@ -84,24 +83,7 @@ def default_of(costs: list[SupplierCost]) -> SupplierCost | None:
 def product_with_costs(session: Session, product_id: int) -> Product:
     """The product, its currency and its costs with their suppliers' currencies, in two
     statements whatever the number of costs; raises NotFound."""
-    product = (
-        session.scalars(
-            select(Product)
-            .where(Product.id == product_id)
-            .options(
-                joinedload(Product.currency),
-                selectinload(Product.supplier_costs)
-                .joinedload(SupplierCost.supplier)
-                .joinedload(Supplier.currency),
-            )
-            .execution_options(populate_existing=True)
-        )
-        .unique()
-        .one_or_none()
-    )
-    if product is None:
-        raise NotFound(f"No product with id {product_id}.")
-    return product
+    return products.load(session, product_id, *products.WITH_COSTS)
 
 
 def find(product: Product, cost_id: int) -> SupplierCost:

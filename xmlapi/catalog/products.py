@@ -85,24 +85,24 @@ def version_tag(connection: Connection, product_id: int) -> str:
     return f"{product_id}-{row[0]}-{row[1]}"
 
 
-def get(session: Session, product_id: int) -> Product:
-    """The product with everything its full render shows; raises NotFound."""
+# What any render of a product's costs needs: its currency, its costs, their suppliers'
+# currencies.
+WITH_COSTS = (
+    joinedload(Product.currency),
+    selectinload(Product.supplier_costs)
+    .joinedload(SupplierCost.supplier)
+    .joinedload(Supplier.currency),
+)
+
+
+def load(session: Session, product_id: int, *options) -> Product:
+    """The product, fresh from the database, with ``options`` loaded in a constant number
+    of statements; raises NotFound."""
     product = (
         session.scalars(
             select(Product)
             .where(Product.id == product_id)
-            .options(
-                joinedload(Product.currency),
-                joinedload(Product.tax_exemption),
-                joinedload(Product.pos_category),
-                joinedload(Product.web_category),
-                selectinload(Product.supplier_costs)
-                .joinedload(SupplierCost.supplier)
-                .joinedload(Supplier.currency),
-                selectinload(Product.related),
-                selectinload(Product.serial_numbers),
-                selectinload(Product.photos),
-            )
+            .options(*options)
             .execution_options(populate_existing=True)
         )
         .unique()
@@ -111,6 +111,21 @@ def get(session: Session, product_id: int) -> Product:
     if product is None:
         raise NotFound(f"No product with id {product_id}.")
     return product
+
+
+def get(session: Session, product_id: int) -> Product:
+    """The product with everything its full render shows; raises NotFound."""
+    return load(
+        session,
+        product_id,
+        *WITH_COSTS,
+        joinedload(Product.tax_exemption),
+        joinedload(Product.pos_category),
+        joinedload(Product.web_category),
+        selectinload(Product.related),
+        selectinload(Product.serial_numbers),
+        selectinload(Product.photos),
+    )
 
 
 def get_plain(session: Session, product_id: int) -> Product:
