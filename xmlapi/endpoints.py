@@ -251,10 +251,6 @@ def lookup(view: str | None, method: str) -> Endpoint | None:
     return _BY_VIEW.get((view, "GET" if method == "HEAD" else method))
 
 
-def for_path(path: str) -> list[Endpoint]:
-    return [e for e in ENDPOINTS if e.path == path]
-
-
 class RouteTableError(RuntimeError):
     """The app's routes and the registry disagree."""
 

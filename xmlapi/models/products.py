@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -155,7 +154,7 @@ class RelatedProduct(Base):
     auto_add: Mapped[bool] = mapped_column(default=False)
 
 
-def stamp(product: Product, when: dt.datetime | None = None) -> None:
+def stamp(product: Product) -> None:
     """Mark ``product`` changed, so ``modified`` and ``version`` move even when only
     a row under it (a cost, a photo, a serial number) was written."""
-    product.modified = when or utcnow()
+    product.modified = utcnow()
