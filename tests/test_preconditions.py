@@ -114,3 +114,48 @@ def test_a_repeated_list_page_reuses_its_items_until_one_changes(app, client):
     client.put(f"/api/products/{ids[1]}/", data=document("product", {"description": "New"}))
     items = xml(client.get("/api/products/")).findall("product")
     assert [item.findtext("description") for item in items] == ["", "New", ""]
+
+
+def test_a_stale_if_match_is_a_412_carrying_the_current_etag_and_changes_nothing(client):
+    product_id = create_locked_product(client, code="IFM", family="Before")
+    stale = etag_of(client, product_id)
+    response = client.put(
+        f"/api/products/{product_id}/", data=document("product", {"family": "Between"})
+    )
+    current = response.headers["ETag"]
+    for made_up in (stale, '"made-up"', 'W/"' + current.strip('"') + '"'):
+        response = client.put(
+            f"/api/products/{product_id}/",
+            data=document("product", {"family": "Lost"}),
+            headers={"If-Match": made_up},
+        )
+        assert response.status_code == 412
+        assert xml(response).get("type") == "precondition.failed"
+        assert response.headers["ETag"] == current
+    deleted = client.delete(f"/api/products/{product_id}/", headers={"If-Match": stale})
+    assert deleted.status_code == 412
+    assert xml(client.get(f"/api/products/{product_id}/")).findtext("family") == "Between"
+
+
+def test_a_current_if_match_lets_the_write_through(client):
+    product_id = create_locked_product(client, code="IFOK")
+    current = etag_of(client, product_id)
+    for family, template in (("One", "{}"), ("Two", '"other", {}'), ("Three", "*")):
+        response = client.put(
+            f"/api/products/{product_id}/",
+            data=document("product", {"family": family}),
+            headers={"If-Match": template.format(current)},
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        current = response.headers["ETag"]
+    assert (
+        client.delete(f"/api/products/{product_id}/", headers={"If-Match": current}).status_code
+        == 200
+    )
+
+
+def test_a_weak_if_none_match_gets_a_304_too(client):
+    product_id = create_locked_product(client, code="WEAK")
+    weak = "W/" + etag_of(client, product_id)
+    response = client.get(f"/api/products/{product_id}/", headers={"If-None-Match": weak})
+    assert response.status_code == 304

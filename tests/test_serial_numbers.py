@@ -265,3 +265,17 @@ def test_the_registry_marks_serial_writes_as_ours_under_the_lock():
     ):
         entry = served[(method, path)]
         assert (entry.contract, entry.requires_lock, entry.can_lock) == (False, True, False)
+
+
+def test_a_serial_added_twice_at_once_is_a_409_for_the_second(client, product, monkeypatch):
+    from xmlapi.catalog import serials
+
+    # Both writers passed the look-up before either committed: the database refuses
+    # the second at its flush.
+    monkeypatch.setattr(serials, "_check_unique", lambda *args: None)
+    first = client.post(serials_url(product), data=serial_document("SN-RACE"))
+    assert first.status_code == 201
+    second = client.post(serials_url(product), data=serial_document("SN-RACE"))
+    assert second.status_code == 409
+    assert error_fields(second) == {"serial": "Already in use."}
+    assert len(xml(client.get(serials_url(product)))) == 1

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from xmlapi import textfold
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -59,6 +65,15 @@ def get_connection() -> Connection:
     return g.connection
 
 
+def release_connection() -> None:
+    """Give the request's Core connection back to the pool, ending its transaction.
+
+    A write calls this once it has authenticated: no transaction (nor a snapshot older
+    than the write) may sit open while the body arrives; later reads open a fresh one.
+    """
+    _close_quietly("connection")
+
+
 def get_session() -> Session:
     """The request's session, opened on first use and closed at teardown."""
     if "db" not in g:
@@ -67,12 +82,44 @@ def get_session() -> Session:
 
 
 def _close_session(_exc: BaseException | None = None) -> None:
-    session = g.pop("db", None)
-    if session is not None:
-        session.close()
-    connection = g.pop("connection", None)
-    if connection is not None:
-        connection.close()
+    """Close what the request opened (see ``_close_quietly``)."""
+    _close_quietly("db")
+    _close_quietly("connection")
+
+
+def _close_quietly(name: str) -> None:
+    """Close the request's session or connection ``name``. Closing rolls back, which
+    fails on a connection the database has cut; the pool then drops that connection.
+    Such a failure is logged, never raised: at teardown it would replace the answer with
+    the server's own error page."""
+    resource = g.pop(name, None)
+    if resource is None:
+        return
+    try:
+        resource.close()
+    except Exception:  # noqa: BLE001 - see the docstring
+        log.warning("closing the request's database %s failed", name, exc_info=True)
+
+
+def read_after_commit(read: Callable[[], T], attempts: int = 3) -> T:
+    """``read()``, run again on fresh connections when the database cut the one under it.
+
+    For the reads that make the answer to a write that has committed: their failure
+    would answer an error for a change that is stored (and clients would retry it).
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return read()
+        except OperationalError:
+            # A cut connection is not always recognised as one (psycopg reports the
+            # server's "terminating connection" before it sees the socket close), and
+            # a read may simply be made again.
+            if attempt == attempts:
+                raise
+            log.warning("connection lost while answering a committed write; reading again")
+            _close_quietly("db")  # the next get_session() opens a fresh one
+            _close_quietly("connection")
+    raise AssertionError("unreachable")
 
 
 @contextmanager

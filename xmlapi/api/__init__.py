@@ -43,7 +43,7 @@ def init_app(app: Flask) -> None:
     app.extensions["xmlapi.list_items"] = RenderCache(size=LIST_ITEM_CACHE_SIZE)
     errors.init_app(app)
     auth.init_app(app, PREFIX)
-    app.before_request(locks.require_lock)
+    app.before_request(locks.claim_locks)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint, url_prefix=PREFIX)
     endpoints.check_routes(app, PREFIX)

@@ -39,6 +39,15 @@ def pricing() -> Pricing:
     return Pricing(current.tax_inclusive, current.default_tax_rate)
 
 
+def if_match() -> frozenset[str] | None:
+    """The tags of the request's If-Match, None when it has none or ``*``. Compared
+    strongly (RFC 9110 13.1.1): a weak tag matches nothing."""
+    condition = request.if_match
+    if not condition or condition.star_tag:
+        return None
+    return frozenset(condition.as_set())
+
+
 def read_body() -> bytes:
     """The whole request body, or 413 when it is over the cap.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from xmlapi.api.common import xml_response
@@ -33,11 +34,15 @@ ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
     (catalog.RuleBroken, 422, "rule.broken"),
     (catalog.LockNotHeld, 409, "lock.not_held"),
     (catalog.Conflict, 409, "conflict"),
+    (catalog.ModifiedMeanwhile, 412, "precondition.failed"),
     (catalog.LockHeld, 423, "lock.held"),
     (catalog.LockRequired, 428, "lock.required"),
     (catalog.UnsupportedImage, 415, "media.unsupported"),
     (catalog.ImageTooLarge, 413, "image.too_large"),
     (catalog.PhotoFileMissing, 500, "photo.file_missing"),
+    # The database went away under the request (restarted, connection cut): nothing of
+    # it was committed, and the same request may be sent again.
+    (OperationalError, 503, "database.unavailable"),
 )
 
 # Flask's and werkzeug's own errors, by status.
@@ -74,11 +79,26 @@ def _fields(exc: Exception) -> dict[str, str] | None:
     return getattr(exc, "fields", None) or None
 
 
+def _headers(exc: Exception) -> dict[str, str]:
+    if isinstance(exc, catalog.ModifiedMeanwhile):
+        return {"ETag": f'"{exc.current_etag}"'}
+    if isinstance(exc, OperationalError):
+        return {"Retry-After": "1"}
+    return {}
+
+
 def handle_known(exc: Exception) -> Response:
     for cls, status, error_type in ERRORS:
         if isinstance(exc, cls):
-            return error_response(status, error_type, str(exc), _fields(exc))
+            return error_response(status, error_type, _message(exc), _fields(exc), **_headers(exc))
     return handle_unexpected(exc)
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, OperationalError):
+        log.warning("database unavailable: %s", exc.orig)
+        return "The database is not answering; try again shortly."
+    return str(exc)
 
 
 def handle_http(exc: HTTPException) -> Response:

@@ -11,7 +11,7 @@ from xmlapi import endpoints
 from xmlapi.api.auth import current_identity
 from xmlapi.api.common import settings, xml_response
 from xmlapi.catalog import locks
-from xmlapi.db import get_session
+from xmlapi.db import get_session, release_connection
 
 bp = Blueprint("locks", __name__)
 
@@ -39,11 +39,26 @@ def unlock(product_id: int) -> Response:
     return xml_response(element)
 
 
-def require_lock() -> None:
-    """Before every request to an endpoint the registry marks ``requires_lock``: the
-    caller's session must hold the lock of the product in the URL (428/423 otherwise)."""
-    entry = endpoints.lookup(request.endpoint, request.method)
-    if entry is None or not entry.requires_lock:
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def claim_locks() -> None:
+    """Before every write: state the caller's claim on the request's session, so the
+    catalog checks the locks of every product the write changes when it commits.
+
+    An endpoint the registry marks ``requires_lock`` needs the lock of the product in its
+    URL; that is also checked now, so a write without it is refused (428/423) before its
+    body is read.
+    """
+    if request.method in SAFE_METHODS:
         return
-    product_id = request.view_args["product_id"]
-    locks.require(get_session(), product_id, current_identity().id, _ttl())
+    release_connection()
+    entry = endpoints.lookup(request.endpoint, request.method)
+    if entry is None:
+        return
+    identity = current_identity()
+    product_id = request.view_args["product_id"] if entry.requires_lock else None
+    session = get_session()
+    if product_id is not None:
+        locks.require(session, product_id, identity.id, _ttl())
+    locks.claim(session, locks.Claim(identity.id, _ttl(), product_id))

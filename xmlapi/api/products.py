@@ -8,6 +8,7 @@ from flask import Blueprint, Response, request
 
 from xmlapi import payloads
 from xmlapi.api.common import (
+    if_match,
     list_items,
     parse_body,
     photo_store,
@@ -19,7 +20,7 @@ from xmlapi.api.common import (
 from xmlapi.catalog import filters, products
 from xmlapi.catalog.filters import InvalidQuery
 from xmlapi.catalog.pricing import Pricing
-from xmlapi.db import get_connection, get_session
+from xmlapi.db import get_connection, get_session, read_after_commit
 from xmlapi.xml import render
 
 bp = Blueprint("products", __name__)
@@ -131,7 +132,8 @@ def create() -> Response:
     changes = payloads.load_product(parse_body("product", READ_ONLY))
     session = get_session()
     product = products.create(session, changes, pricing())
-    return _detail_response(product.id, 201, Location=f"/api/products/{product.id}/")
+    location = f"/api/products/{product.id}/"
+    return read_after_commit(lambda: _detail_response(product.id, 201, Location=location))
 
 
 @bp.get("/products/<int:product_id>/")
@@ -142,13 +144,13 @@ def detail(product_id: int) -> Response:
 @bp.put("/products/<int:product_id>/")
 def update(product_id: int) -> Response:
     changes = payloads.load_product(parse_body("product", READ_ONLY))
-    products.update(get_session(), product_id, changes, pricing())
-    return _detail_response(product_id)
+    products.update(get_session(), product_id, changes, pricing(), if_match=if_match())
+    return read_after_commit(lambda: _detail_response(product_id))
 
 
 @bp.delete("/products/<int:product_id>/")
 def delete(product_id: int) -> Response:
-    products.delete(get_session(), product_id, photo_store=photo_store())
+    products.delete(get_session(), product_id, photo_store=photo_store(), if_match=if_match())
     return xml_response(render.deleted("product", "products", product_id))
 
 
@@ -156,7 +158,8 @@ def _detail_response(product_id: int, status: int = 200, **headers: str) -> Resp
     """The full render, from the worker's cache when the product has not changed since;
     304 when the client's copy (If-None-Match) is current."""
     tag = products.version_tag(get_connection(), product_id)
-    if status == 200 and request.if_none_match.contains(tag):
+    # If-None-Match compares weakly (RFC 9110 13.1.2): W/"tag" matches "tag".
+    if status == 200 and request.if_none_match.contains_weak(tag):
         response = Response(status=304)
     else:
         body = renders().get(product_id, tag)

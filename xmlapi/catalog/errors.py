@@ -37,6 +37,14 @@ class Conflict(CatalogError):
     """The write clashes with what is stored (a duplicate, a concurrent change)."""
 
 
+class ModifiedMeanwhile(CatalogError):
+    """The caller's copy (its If-Match) is not the product as it is now, ``current_etag``."""
+
+    def __init__(self, message: str, current_etag: str):
+        super().__init__(message)
+        self.current_etag = current_etag
+
+
 class LockRequired(CatalogError):
     """A write to a product needs the product's lock and nobody holds it."""
 

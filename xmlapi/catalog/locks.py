@@ -4,6 +4,14 @@ A lock is held by a session until it expires (each LOCK, and each write made und
 it, renews it) or its session ends. Acquisition never checks and then inserts: it
 inserts and lets the primary key refuse the second one, or takes over an expired
 lock with an UPDATE whose WHERE clause only matches while the lock is still expired.
+
+A write states its claim (who writes, and which product's lock it must hold) on its
+ORM session; before each flush, every product the flush changes is checked inside the
+write's own transaction: the claimed product must be locked by the writer (the lock is
+renewed by an UPDATE that also keeps others from taking it over until the commit), any
+other product it changes (a master gaining a child, children of a deleted master) must
+not be locked by another session. A lock that expired or moved while the body was on
+its way therefore stops the write, and nothing of it is committed.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import event, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -128,6 +136,14 @@ def require(session: Session, product_id: int, session_id: str, ttl: dt.timedelt
 def _renew(
     session: Session, product_id: int, session_id: str, now: dt.datetime, expires: dt.datetime
 ) -> bool:
+    renewed = _renew_in_transaction(session, product_id, session_id, now, expires)
+    session.commit()
+    return renewed
+
+
+def _renew_in_transaction(
+    session: Session, product_id: int, session_id: str, now: dt.datetime, expires: dt.datetime
+) -> bool:
     renewed = session.execute(
         update(ProductLock)
         .where(
@@ -136,7 +152,6 @@ def _renew(
         .values(expires=expires)
         .execution_options(synchronize_session=False)
     )
-    session.commit()
     return renewed.rowcount == 1
 
 
@@ -159,3 +174,83 @@ def _held(session: Session, product_id: int) -> LockHeld | None:
     return LockHeld(
         f"Product {product_id} is locked by another session until {until.isoformat()}.", until
     )
+
+
+# Checking writes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who writes (``session_id``), and the product whose lock the write must hold (the
+    one its URL names; None for a write that needs no lock of its own, such as a create)."""
+
+    session_id: str
+    ttl: dt.timedelta
+    product_id: int | None = None
+
+
+_CLAIM = "xmlapi.lock_claim"
+_CHECKED = "xmlapi.locks_checked"
+
+
+def claim(session: Session, claim: Claim) -> None:
+    """Make every flush of ``session`` check the locks of what it changes against ``claim``."""
+    session.info[_CLAIM] = claim
+
+
+def check_claim(session: Session) -> None:
+    """Check the claimed product's lock now, also when the write changed nothing in it.
+
+    Raises LockRequired or LockHeld; renews the lock inside the current transaction.
+    """
+    claimed = session.info.get(_CLAIM)
+    if claimed is not None and claimed.product_id is not None:
+        _check(session, claimed, {claimed.product_id})
+
+
+def changed_products(session: Session) -> set[int]:
+    """Ids of the stored products the session's pending changes change (rows under a
+    product count for it; new products and lock rows do not)."""
+    ids = set()
+    for row in (*session.dirty, *session.deleted, *session.new):
+        if isinstance(row, Product):
+            if row not in session.new and (row in session.deleted or session.is_modified(row)):
+                ids.add(row.id)
+        elif not isinstance(row, ProductLock) and getattr(row, "product_id", None) is not None:
+            ids.add(row.product_id)
+    return ids
+
+
+def _check(session: Session, claimed: Claim, product_ids: set[int]) -> None:
+    checked = session.info.setdefault(_CHECKED, set())
+    for product_id in sorted(product_ids - checked):  # one order: no deadlock between writers
+        now = utcnow()
+        if not _renew_in_transaction(
+            session, product_id, claimed.session_id, now, now + claimed.ttl
+        ):
+            held = _held(session, product_id)
+            if held is not None:
+                raise held
+            if product_id == claimed.product_id:
+                raise LockRequired(
+                    f"Lock product {product_id} first (LOCK /api/products/{product_id}/)."
+                )
+        checked.add(product_id)
+
+
+@event.listens_for(Session, "before_flush")
+def _check_flush(session: Session, _context, _instances) -> None:
+    claimed = session.info.get(_CLAIM)
+    if claimed is None:
+        return
+    product_ids = changed_products(session)
+    if claimed.product_id is not None:
+        product_ids.add(claimed.product_id)
+    _check(session, claimed, product_ids)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_checks(session: Session) -> None:
+    # A renewal holds only inside its transaction: the next one checks again.
+    session.info.pop(_CHECKED, None)

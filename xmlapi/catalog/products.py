@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from xmlapi.catalog import reference, stock
-from xmlapi.catalog.errors import Conflict, NotFound, RuleBroken, UnknownReference
+from xmlapi.catalog.errors import (
+    Conflict,
+    ModifiedMeanwhile,
+    NotFound,
+    RuleBroken,
+    UnknownReference,
+)
 from xmlapi.catalog.filters import FieldSpec
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.catalog.writes import commit
@@ -83,6 +89,19 @@ def version_tag(connection: Connection, product_id: int) -> str:
     if row is None:
         raise NotFound(f"No product with id {product_id}.")
     return f"{product_id}-{row[0]}-{row[1]}"
+
+
+def check_version(session: Session, product_id: int, if_match: Collection[str] | None) -> None:
+    """Raise ModifiedMeanwhile unless the product's tag is one of ``if_match`` (None: no
+    condition). Read inside the write's transaction, right after the product is loaded;
+    a write committed after this read is caught by the row version (a Conflict)."""
+    if if_match is None:
+        return
+    current = version_tag(session.connection(), product_id)
+    if current not in if_match:
+        raise ModifiedMeanwhile(
+            f"Product {product_id} changed since your copy was read; read it again.", current
+        )
 
 
 # What any render of a product's costs needs: its currency, its costs, their suppliers'
@@ -155,14 +174,25 @@ def create(session: Session, changes: Mapping[str, Any], pricing: Pricing) -> Pr
 
 
 def update(
-    session: Session, product_id: int, changes: Mapping[str, Any], pricing: Pricing
+    session: Session,
+    product_id: int,
+    changes: Mapping[str, Any],
+    pricing: Pricing,
+    *,
+    if_match: Collection[str] | None = None,
 ) -> Product:
-    """Change what ``changes`` carries and nothing else; commits."""
+    """Change what ``changes`` carries and nothing else; commits.
+
+    With ``if_match`` (the version tags the caller's copy may have), raises
+    ModifiedMeanwhile unless the product is still at one of them.
+    """
     product = get_plain(session, product_id)
+    check_version(session, product_id, if_match)
     _check_references(session, changes)
     if "master_id" in changes:
         master = _master(session, changes["master_id"], product)
         if master is not None:
+            _refuse_children(session, product)
             _require_variant(changes, product)
             master.master_model = True
     _apply(session, product, changes, pricing)
@@ -172,13 +202,21 @@ def update(
     return _commit(session, product)
 
 
-def delete(session: Session, product_id: int, *, photo_store: PhotoStore) -> None:
+def delete(
+    session: Session,
+    product_id: int,
+    *,
+    photo_store: PhotoStore,
+    if_match: Collection[str] | None = None,
+) -> None:
     """Delete the product and everything under it; commits, then removes the files of
     its photos from ``photo_store``.
 
-    Children of a deleted master keep existing, detached from it.
+    Children of a deleted master keep existing, detached from it. ``if_match``: as in
+    ``update``.
     """
     product = get_plain(session, product_id)
+    check_version(session, product_id, if_match)
     photo_files = list(
         session.scalars(
             select(PhotoScale.filename)
@@ -239,6 +277,16 @@ def _master(
             {MASTER_FIELD: "Names a child product."},
         )
     return master
+
+
+def _refuse_children(session: Session, product: Product) -> None:
+    """A master cannot become a child: chains are two levels deep at most."""
+    child = select(Product.id).where(Product.master_id == product.id).limit(1)
+    if session.scalar(child) is not None:
+        raise RuleBroken(
+            f"Product {product.id} is a master with children and cannot become a child.",
+            {MASTER_FIELD: "The product has children of its own."},
+        )
 
 
 def _require_variant(changes: Mapping[str, Any], product: Product | None = None) -> None:
