@@ -97,7 +97,7 @@ def _close_quietly(name: str) -> None:
         return
     try:
         resource.close()
-    except Exception:  # noqa: BLE001 - see the docstring
+    except Exception:  # see the docstring
         log.warning("closing the request's database %s failed", name, exc_info=True)
 
 
