@@ -145,12 +145,29 @@ class Document(Schema):
         unknown = EXCLUDE
 
 
-def load(schema: Schema, element: etree._Element) -> dict[str, Any]:
-    """Load an element's children through ``schema``; raises PayloadError."""
+def load(
+    schema: Schema, element: etree._Element, stored: etree._Element | None = None
+) -> dict[str, Any]:
+    """Load an element's children through ``schema``; raises PayloadError.
+
+    With ``stored`` (the writable part of the current render, for a round trip; see
+    ``xml.roundtrip``) the values sent back unchanged are left out: a change set
+    carries what the client changed, so an unchanged supplier does not pin it and an
+    unchanged ``sell_price`` does not undo a changed ``sells/sell``.
+    """
     try:
-        return schema.load(element_to_dict(element))
+        data = schema.load(element_to_dict(element))
     except ValidationError as exc:
         raise PayloadError(dict(_flatten(exc.messages))) from None
+    if stored is None:
+        return data
+    try:
+        current = schema.load(element_to_dict(stored))
+    except ValidationError:
+        return data  # a stored value outside today's ranges: keep everything sent
+    return {
+        key: value for key, value in data.items() if key not in current or current[key] != value
+    }
 
 
 def _flatten(messages: Any, prefix: str = "") -> Iterable[tuple[str, str]]:
@@ -305,8 +322,8 @@ class ProductSchema(Document):
 PRODUCT_SCHEMA = ProductSchema()
 
 
-def load_product(element: etree._Element) -> dict[str, Any]:
-    return load(PRODUCT_SCHEMA, element)
+def load_product(element: etree._Element, stored: etree._Element | None = None) -> dict[str, Any]:
+    return load(PRODUCT_SCHEMA, element, stored)
 
 
 # Costs, serial numbers, stock -------------------------------------------------------
@@ -336,16 +353,18 @@ SERIAL_NUMBER_SCHEMA = SerialNumberSchema()
 INVENTORY_SCHEMA = InventorySchema()
 
 
-def load_cost(element: etree._Element) -> dict[str, Any]:
-    return load(COST_SCHEMA, element)
+def load_cost(element: etree._Element, stored: etree._Element | None = None) -> dict[str, Any]:
+    return load(COST_SCHEMA, element, stored)
 
 
-def load_serial_number(element: etree._Element) -> dict[str, Any]:
-    return load(SERIAL_NUMBER_SCHEMA, element)
+def load_serial_number(
+    element: etree._Element, stored: etree._Element | None = None
+) -> dict[str, Any]:
+    return load(SERIAL_NUMBER_SCHEMA, element, stored)
 
 
-def load_inventory(element: etree._Element) -> dict[str, Any]:
-    return load(INVENTORY_SCHEMA, element)
+def load_inventory(element: etree._Element, stored: etree._Element | None = None) -> dict[str, Any]:
+    return load(INVENTORY_SCHEMA, element, stored)
 
 
 # Reference data -------------------------------------------------------------------
@@ -370,8 +389,10 @@ def reference_schema(kind: Kind) -> Schema:
     return _REFERENCE_SCHEMAS[kind.plural]
 
 
-def load_reference(kind: Kind, element: etree._Element) -> dict[str, Any]:
-    return load(reference_schema(kind), element)
+def load_reference(
+    kind: Kind, element: etree._Element, stored: etree._Element | None = None
+) -> dict[str, Any]:
+    return load(reference_schema(kind), element, stored)
 
 
 # Photos ---------------------------------------------------------------------------
@@ -384,5 +405,7 @@ class ProductPhotoSchema(Document):
 PRODUCT_PHOTO_SCHEMA = ProductPhotoSchema()
 
 
-def load_product_photo(element: etree._Element) -> dict[str, Any]:
-    return load(PRODUCT_PHOTO_SCHEMA, element)
+def load_product_photo(
+    element: etree._Element, stored: etree._Element | None = None
+) -> dict[str, Any]:
+    return load(PRODUCT_PHOTO_SCHEMA, element, stored)
