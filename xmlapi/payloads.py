@@ -37,7 +37,8 @@ class ColumnDecimal(fields.Decimal):
     refused unless it fits the column's precision (so the echo is the stored value)."""
 
     def __init__(self, column_type: ExactDecimal, **kwargs: Any) -> None:
-        super().__init__(allow_nan=False, allow_none=True, **kwargs)
+        kwargs.setdefault("allow_none", True)
+        super().__init__(allow_nan=False, **kwargs)
         self.column_type = column_type
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -374,7 +375,7 @@ def _reference_field(field) -> fields.Field:
     if field.type == "ref":
         return Reference(allow_none=True)
     if field.type == "decimal":
-        return Positive(RATE)
+        return Positive(RATE, allow_none=False)
     return Text(field.max_length)
 
 
