@@ -236,3 +236,29 @@ def test_inventory_round_trips(client):
 def test_reference_data_round_trips(client, path, tag, children, element, value):
     ident = create(client, path, tag, children)
     _round_trip(client, f"{path}{ident}/", element, value)
+
+
+def test_a_childs_round_trip_leaves_its_master_alone(client, refs):  # noqa: F811
+    master = create_locked_product(client, code="OXF", description="Oxford")
+    child = create_locked_product(
+        client,
+        master_product={"product": {"@id": master}},
+        product_color={"@id": refs["color"]},
+        product_size={"@id": refs["size"]},
+    )
+    before = client.get(f"/api/products/{master}/")
+    after = _round_trip(client, f"/api/products/{child}/", "description", "Changed")
+    assert after.find("master_product/product").get("id") == str(master)
+    assert client.get(f"/api/products/{master}/").headers["ETag"] == before.headers["ETag"]
+
+
+def test_a_tax_inclusive_round_trip_keeps_the_prices(make_app, settings):
+    from dataclasses import replace
+
+    from tests.conftest import client_of
+
+    client = client_of(make_app(replace(settings, tax_inclusive=True)))
+    product = create_locked_product(client, code="P", sell_price="19.99")
+    after = _round_trip(client, f"/api/products/{product}/", "description", "Changed")
+    assert after.findtext("sell_price") == "19.99"
+    assert after.findtext("sells/sell") == "18.68"
