@@ -262,3 +262,10 @@ def test_a_tax_inclusive_round_trip_keeps_the_prices(make_app, settings):
     after = _round_trip(client, f"/api/products/{product}/", "description", "Changed")
     assert after.findtext("sell_price") == "19.99"
     assert after.findtext("sells/sell") == "18.68"
+
+
+def test_a_serialized_products_inventory_round_trips_without_touching_available(client):
+    product = create_locked_product(client, code="P", flags={"serialized": "true"})
+    create(client, f"/api/products/{product}/serial_numbers/", "serial_number", {"serial": "S"})
+    after = _round_trip(client, f"/api/products/{product}/inventory/", "reserved", "2.0000000")
+    assert after.findtext("available") == "1.0000000"
