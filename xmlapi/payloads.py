@@ -7,8 +7,9 @@ the flat change sets the catalog takes (``sells/sell`` -> ``sell``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from lxml import etree
@@ -31,19 +32,77 @@ class PayloadError(ValueError):
 # Fields ---------------------------------------------------------------------------
 
 
-def Amount(column_type: ExactDecimal, **kwargs: Any) -> fields.Decimal:
-    """A decimal that fits ``column_type``: rounded half up to its scale by the column."""
-    bound = column_type.largest
-    return fields.Decimal(
-        allow_nan=False,
-        allow_none=True,
-        validate=validate.Range(min=-bound, max=bound, min_inclusive=False, max_inclusive=False),
+class ColumnDecimal(fields.Decimal):
+    """A decimal as its column stores it: rounded half up to the column's scale, then
+    refused unless it fits the column's precision (so the echo is the stored value)."""
+
+    def __init__(self, column_type: ExactDecimal, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_none", True)
+        super().__init__(allow_nan=False, **kwargs)
+        self.column_type = column_type
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if number is None:
+            return None
+        column = self.column_type
+        too_large = ValidationError(
+            f"Must be below {column.largest} in size once rounded to {column.scale} decimals."
+        )
+        if number.adjusted() >= column.precision - column.scale:
+            raise too_large  # checked first: quantizing a huge number would itself fail
+        rounded = number.quantize(column.quantum, rounding=ROUND_HALF_UP)
+        if abs(rounded) >= column.largest:
+            raise too_large
+        return rounded
+
+
+def Amount(column_type: ExactDecimal, **kwargs: Any) -> ColumnDecimal:
+    """A decimal that fits ``column_type`` once rounded half up to its scale."""
+    return ColumnDecimal(column_type, **kwargs)
+
+
+def NonNegative(column_type: ExactDecimal, **kwargs: Any) -> ColumnDecimal:
+    """An amount of ``column_type`` that cannot be below zero (costs)."""
+    return ColumnDecimal(column_type, validate=validate.Range(min=0), **kwargs)
+
+
+def Positive(column_type: ExactDecimal, **kwargs: Any) -> ColumnDecimal:
+    """An amount of ``column_type`` above zero once rounded (a rate reads divide by)."""
+    return ColumnDecimal(
+        column_type,
+        validate=validate.Range(
+            min=0, min_inclusive=False, error="Must be above 0 once rounded to the column."
+        ),
         **kwargs,
     )
 
 
+# Integer columns (ids, statuses, sort orders, reorder types) are 32-bit on PostgreSQL.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+def WholeNumber(minimum: int = INT_MIN, **kwargs: Any) -> fields.Integer:
+    """An integer that fits a 32-bit column."""
+    return fields.Integer(strict=False, validate=validate.Range(min=minimum, max=INT_MAX), **kwargs)
+
+
+# XML 1.0 can carry these characters and no others; text is stored only if it can be
+# rendered back.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_writable(value: str | None) -> None:
+    if value is not None and _NOT_XML.search(value):
+        raise ValidationError("Contains a character XML cannot carry.")
+
+
 def Text(max_length: int = 255, **kwargs: Any) -> fields.String:
-    return fields.String(allow_none=True, validate=validate.Length(max=max_length), **kwargs)
+    return fields.String(
+        allow_none=True,
+        validate=[validate.Length(max=max_length), xml_writable],
+        **kwargs,
+    )
 
 
 class Reference(fields.Field):
@@ -58,8 +117,8 @@ class Reference(fields.Field):
             ident = int(value["id"])
         except ValueError:
             raise ValidationError("Not a valid id.") from None
-        if ident < 1:
-            raise ValidationError("Not a valid id.")
+        if not 1 <= ident <= INT_MAX:
+            raise ValidationError(f"Not a valid id (ids run from 1 to {INT_MAX}).")
         return ident
 
 
@@ -87,12 +146,29 @@ class Document(Schema):
         unknown = EXCLUDE
 
 
-def load(schema: Schema, element: etree._Element) -> dict[str, Any]:
-    """Load an element's children through ``schema``; raises PayloadError."""
+def load(
+    schema: Schema, element: etree._Element, stored: etree._Element | None = None
+) -> dict[str, Any]:
+    """Load an element's children through ``schema``; raises PayloadError.
+
+    With ``stored`` (the writable part of the current render, for a round trip; see
+    ``xml.roundtrip``) the values sent back unchanged are left out: a change set
+    carries what the client changed, so an unchanged supplier does not pin it and an
+    unchanged ``sell_price`` does not undo a changed ``sells/sell``.
+    """
     try:
-        return schema.load(element_to_dict(element))
+        data = schema.load(element_to_dict(element))
     except ValidationError as exc:
         raise PayloadError(dict(_flatten(exc.messages))) from None
+    if stored is None:
+        return data
+    try:
+        current = schema.load(element_to_dict(stored))
+    except ValidationError:
+        return data  # a stored value outside today's ranges: keep everything sent
+    return {
+        key: value for key, value in data.items() if key not in current or current[key] != value
+    }
 
 
 def _flatten(messages: Any, prefix: str = "") -> Iterable[tuple[str, str]]:
@@ -147,7 +223,7 @@ class ReorderSchema(Document):
     reorder_amount = Amount(QUANTITY, data_key="amount")
     reorder_calc = Amount(QUANTITY, data_key="calc")
     reorder_point = Amount(QUANTITY, data_key="point")
-    reorder_type = fields.Integer(allow_none=True, data_key="type")
+    reorder_type = WholeNumber(allow_none=True, data_key="type")
 
 
 class WebSchema(Document):
@@ -247,20 +323,11 @@ class ProductSchema(Document):
 PRODUCT_SCHEMA = ProductSchema()
 
 
-def load_product(element: etree._Element) -> dict[str, Any]:
-    return load(PRODUCT_SCHEMA, element)
+def load_product(element: etree._Element, stored: etree._Element | None = None) -> dict[str, Any]:
+    return load(PRODUCT_SCHEMA, element, stored)
 
 
 # Costs, serial numbers, stock -------------------------------------------------------
-
-
-def NonNegative(column_type: ExactDecimal) -> fields.Decimal:
-    """An amount of ``column_type`` that cannot be below zero (costs)."""
-    return fields.Decimal(
-        allow_nan=False,
-        allow_none=True,
-        validate=validate.Range(min=0, max=column_type.largest, max_inclusive=False),
-    )
 
 
 class CostSchema(Document):
@@ -274,7 +341,7 @@ class CostSchema(Document):
 
 class SerialNumberSchema(Document):
     serial = Text()
-    status = fields.Integer(validate=validate.Range(min=0, max=2**31 - 1))
+    status = WholeNumber(minimum=0)
     note = Text(4096)
     cost = NonNegative(COST)
     warehouse_id = Reference(data_key="warehouse", allow_none=True)
@@ -287,16 +354,18 @@ SERIAL_NUMBER_SCHEMA = SerialNumberSchema()
 INVENTORY_SCHEMA = InventorySchema()
 
 
-def load_cost(element: etree._Element) -> dict[str, Any]:
-    return load(COST_SCHEMA, element)
+def load_cost(element: etree._Element, stored: etree._Element | None = None) -> dict[str, Any]:
+    return load(COST_SCHEMA, element, stored)
 
 
-def load_serial_number(element: etree._Element) -> dict[str, Any]:
-    return load(SERIAL_NUMBER_SCHEMA, element)
+def load_serial_number(
+    element: etree._Element, stored: etree._Element | None = None
+) -> dict[str, Any]:
+    return load(SERIAL_NUMBER_SCHEMA, element, stored)
 
 
-def load_inventory(element: etree._Element) -> dict[str, Any]:
-    return load(INVENTORY_SCHEMA, element)
+def load_inventory(element: etree._Element, stored: etree._Element | None = None) -> dict[str, Any]:
+    return load(INVENTORY_SCHEMA, element, stored)
 
 
 # Reference data -------------------------------------------------------------------
@@ -306,12 +375,7 @@ def _reference_field(field) -> fields.Field:
     if field.type == "ref":
         return Reference(allow_none=True)
     if field.type == "decimal":
-        return fields.Decimal(
-            allow_nan=False,
-            validate=validate.Range(
-                min=0, max=RATE.largest, min_inclusive=False, max_inclusive=False
-            ),
-        )
+        return Positive(RATE, allow_none=False)
     return Text(field.max_length)
 
 
@@ -326,19 +390,23 @@ def reference_schema(kind: Kind) -> Schema:
     return _REFERENCE_SCHEMAS[kind.plural]
 
 
-def load_reference(kind: Kind, element: etree._Element) -> dict[str, Any]:
-    return load(reference_schema(kind), element)
+def load_reference(
+    kind: Kind, element: etree._Element, stored: etree._Element | None = None
+) -> dict[str, Any]:
+    return load(reference_schema(kind), element, stored)
 
 
 # Photos ---------------------------------------------------------------------------
 
 
 class ProductPhotoSchema(Document):
-    sort_order = fields.Integer(strict=False, validate=validate.Range(min=-(2**31), max=2**31 - 1))
+    sort_order = WholeNumber()
 
 
 PRODUCT_PHOTO_SCHEMA = ProductPhotoSchema()
 
 
-def load_product_photo(element: etree._Element) -> dict[str, Any]:
-    return load(PRODUCT_PHOTO_SCHEMA, element)
+def load_product_photo(
+    element: etree._Element, stored: etree._Element | None = None
+) -> dict[str, Any]:
+    return load(PRODUCT_PHOTO_SCHEMA, element, stored)

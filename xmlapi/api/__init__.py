@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from xmlapi import endpoints
 from xmlapi.api import (
@@ -34,6 +35,29 @@ BLUEPRINTS = (
 )
 
 
+ID_MAX = 2**31 - 1  # the id columns' range on PostgreSQL
+
+
+def digits_up_to(limit: int) -> str:
+    """A regular expression for the decimal numbers 1 to ``limit`` (leading zeros too)."""
+    top = str(limit)
+    choices = [f"[1-9][0-9]{{0,{len(top) - 2}}}"] if len(top) > 1 else []
+    for i, digit in enumerate(top):
+        low = "1" if i == 0 else "0"
+        if int(digit) > int(low):
+            choices.append(f"{top[:i]}[{low}-{int(digit) - 1}][0-9]{{{len(top) - i - 1}}}")
+    choices.append(top)
+    return "0*(?:" + "|".join(choices) + ")"
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every path: 1 to ID_MAX in ASCII digits. A larger number must
+    match no route at all (a 404): werkzeug would answer 405 if the converter refused it
+    after the path matched, so the bound is in the regular expression."""
+
+    regex = digits_up_to(ID_MAX)
+
+
 RENDER_CACHE_SIZE = 4096  # full renders, ~2 KB each
 LIST_ITEM_CACHE_SIZE = 16384  # list items, ~0.7 KB each
 
@@ -41,6 +65,7 @@ LIST_ITEM_CACHE_SIZE = 16384  # list items, ~0.7 KB each
 def init_app(app: Flask) -> None:
     app.extensions["xmlapi.renders"] = RenderCache(size=RENDER_CACHE_SIZE)
     app.extensions["xmlapi.list_items"] = RenderCache(size=LIST_ITEM_CACHE_SIZE)
+    app.url_map.converters["int"] = IdConverter  # before any rule is made
     errors.init_app(app)
     auth.init_app(app, PREFIX)
     app.before_request(locks.claim_locks)

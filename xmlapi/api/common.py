@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from flask import Response, current_app, request, stream_with_context
 from lxml import etree
@@ -14,6 +14,7 @@ from xmlapi.catalog.pricing import Pricing
 from xmlapi.settings import Settings
 from xmlapi.xml.parse import parse_document
 from xmlapi.xml.render import CONTENT_TYPE, to_bytes
+from xmlapi.xml.roundtrip import Edit, parse_edit
 
 
 def settings() -> Settings:
@@ -64,6 +65,14 @@ def read_body() -> bytes:
 def parse_body(name: str, read_only: Iterable[str] = ()) -> etree._Element:
     """The request body as a checked ``<name>`` document (413/400 on failure)."""
     return parse_document(read_body(), name, read_only)
+
+
+def parse_edit_body(
+    name: str, read_only: Iterable[str], current: Callable[[], etree._Element]
+) -> Edit:
+    """A PUT body as a checked ``<name>`` document; ``current()`` renders the resource
+    as stored, for documents that carry back what a GET rendered (read-modify-write)."""
+    return parse_edit(read_body(), name, read_only, current)
 
 
 def xml_response(element: etree._Element, status: int = 200, **headers: str) -> Response:

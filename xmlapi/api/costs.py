@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from xmlapi import payloads
-from xmlapi.api.common import parse_body, xml_response
+from xmlapi.api.common import parse_body, parse_edit_body, xml_response
 from xmlapi.catalog import costs
 from xmlapi.db import get_session
 from xmlapi.xml import render
@@ -39,7 +39,8 @@ def detail(product_id: int, cost_id: int) -> Response:
 
 @bp.put(ITEM)
 def update(product_id: int, cost_id: int) -> Response:
-    values = payloads.load_cost(parse_body("cost", READ_ONLY))
+    edit = parse_edit_body("cost", READ_ONLY, lambda: _render(product_id, cost_id))
+    values = payloads.load_cost(edit.root, edit.stored)
     costs.update(get_session(), product_id, cost_id, values)
     return _cost_response(product_id, cost_id)
 
@@ -51,6 +52,9 @@ def delete(product_id: int, cost_id: int) -> Response:
 
 
 def _cost_response(product_id: int, cost_id: int, status: int = 200, **headers: str) -> Response:
+    return xml_response(_render(product_id, cost_id), status, **headers)
+
+
+def _render(product_id: int, cost_id: int):
     product = costs.product_with_costs(get_session(), product_id)
-    cost = costs.find(product, cost_id)
-    return xml_response(render.supplier_cost(cost, product), status, **headers)
+    return render.supplier_cost(costs.find(product, cost_id), product)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from xmlapi import payloads
-from xmlapi.api.common import parse_body, xml_response
+from xmlapi.api.common import parse_edit_body, xml_response
 from xmlapi.catalog import stock
 from xmlapi.db import get_session
 from xmlapi.xml import render
@@ -17,11 +17,16 @@ PATH = "/products/<int:product_id>/inventory/"
 
 @bp.get(PATH)
 def detail(product_id: int) -> Response:
-    return xml_response(render.inventory(None, stock.levels(get_session(), product_id)))
+    return xml_response(_render(product_id))
 
 
 @bp.put(PATH)
 def update(product_id: int) -> Response:
-    changes = payloads.load_inventory(parse_body("inventory", read_only=("total",)))
+    edit = parse_edit_body("inventory", ("total",), lambda: _render(product_id))
+    changes = payloads.load_inventory(edit.root, edit.stored)
     stock.update(get_session(), product_id, changes)
     return detail(product_id)
+
+
+def _render(product_id: int):
+    return render.inventory(None, stock.levels(get_session(), product_id))

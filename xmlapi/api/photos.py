@@ -14,7 +14,7 @@ from werkzeug.http import parse_options_header
 from werkzeug.wsgi import wrap_file
 
 from xmlapi import payloads
-from xmlapi.api.common import parse_body, photo_store, settings, xml_response
+from xmlapi.api.common import parse_edit_body, photo_store, settings, xml_response
 from xmlapi.catalog import photos
 from xmlapi.db import get_connection, get_session
 from xmlapi.xml import render
@@ -83,7 +83,8 @@ def detail(product_id: int, photo_id: int) -> Response:
 @bp.put(PHOTO, endpoint="update")
 @bp.put(IMAGE, endpoint="image_update")
 def update(product_id: int, photo_id: int) -> Response:
-    changes = payloads.load_product_photo(parse_body("product_photo", READ_ONLY))
+    edit = parse_edit_body("product_photo", READ_ONLY, lambda: _render(product_id, photo_id))
+    changes = payloads.load_product_photo(edit.root, edit.stored)
     photo = photos.update(get_session(), product_id, photo_id, changes)
     return xml_response(render.product_photo(photo))
 
@@ -137,3 +138,7 @@ def requested_size(accept: str | None) -> str:
         if quality > best_quality:
             best, best_quality = size, quality
     return best
+
+
+def _render(product_id: int, photo_id: int):
+    return render.product_photo(photos.get(get_session(), product_id, photo_id))

@@ -11,6 +11,7 @@ from xmlapi.api.common import (
     if_match,
     list_items,
     parse_body,
+    parse_edit_body,
     photo_store,
     pricing,
     renders,
@@ -37,6 +38,11 @@ READ_ONLY = (
     "product_photos",
     "flags/new_cost",
     "flags/master_model",
+    # what an embedded reference shows of the row it points at
+    "tax_exemption/name",
+    "tax_exemption/code",
+    "categories/pos/category/name",
+    "categories/web/category/name",
 )
 
 
@@ -143,9 +149,14 @@ def detail(product_id: int) -> Response:
 
 @bp.put("/products/<int:product_id>/")
 def update(product_id: int) -> Response:
-    changes = payloads.load_product(parse_body("product", READ_ONLY))
+    edit = parse_edit_body("product", READ_ONLY, lambda: _stored(product_id))
+    changes = payloads.load_product(edit.root, edit.stored)
     products.update(get_session(), product_id, changes, pricing(), if_match=if_match())
     return read_after_commit(lambda: _detail_response(product_id))
+
+
+def _stored(product_id: int):
+    return render.product(products.get(get_session(), product_id), pricing())
 
 
 @bp.delete("/products/<int:product_id>/")

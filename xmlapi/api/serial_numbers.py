@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from xmlapi import payloads
-from xmlapi.api.common import parse_body, xml_response
+from xmlapi.api.common import parse_body, parse_edit_body, xml_response
 from xmlapi.catalog import serials
 from xmlapi.db import get_session
 from xmlapi.xml import render
@@ -37,7 +37,8 @@ def detail(product_id: int, serial_id: int) -> Response:
 
 @bp.put(ITEM)
 def update(product_id: int, serial_id: int) -> Response:
-    values = payloads.load_serial_number(parse_body("serial_number"))
+    edit = parse_edit_body("serial_number", (), lambda: _render(product_id, serial_id))
+    values = payloads.load_serial_number(edit.root, edit.stored)
     serials.update(get_session(), product_id, serial_id, values)
     return _serial_response(product_id, serial_id)
 
@@ -50,5 +51,8 @@ def delete(product_id: int, serial_id: int) -> Response:
 
 
 def _serial_response(product_id: int, serial_id: int, status: int = 200, **headers) -> Response:
-    serial = serials.get(get_session(), product_id, serial_id)
-    return xml_response(render.serial_number(serial), status, **headers)
+    return xml_response(_render(product_id, serial_id), status, **headers)
+
+
+def _render(product_id: int, serial_id: int):
+    return render.serial_number(serials.get(get_session(), product_id, serial_id))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from xmlapi import payloads
-from xmlapi.api.common import parse_body, xml_response
+from xmlapi.api.common import parse_body, parse_edit_body, xml_response
 from xmlapi.catalog import reference
 from xmlapi.catalog.reference import KINDS
 from xmlapi.db import get_session
@@ -33,12 +33,17 @@ def create(plural: str) -> Response:
 
 def detail(plural: str, ident: int) -> Response:
     kind = reference.kind(plural)
-    return xml_response(render.reference_item(kind, reference.get(get_session(), kind, ident)))
+    return xml_response(_render(kind, ident))
+
+
+def _render(kind, ident: int):
+    return render.reference_item(kind, reference.get(get_session(), kind, ident))
 
 
 def update(plural: str, ident: int) -> Response:
     kind = reference.kind(plural)
-    values = payloads.load_reference(kind, parse_body(kind.name))
+    edit = parse_edit_body(kind.name, (), lambda: _render(kind, ident))
+    values = payloads.load_reference(kind, edit.root, edit.stored)
     row = reference.update(get_session(), kind, ident, values)
     return xml_response(render.reference_item(kind, row))
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from xmlapi.catalog import products, reference
 from xmlapi.catalog.errors import NotFound, RuleBroken
+from xmlapi.catalog.pricing import wide
 from xmlapi.catalog.writes import committing
 from xmlapi.models import Currency, Product, SupplierCost
 from xmlapi.models.products import stamp
@@ -38,7 +39,8 @@ def convert(raw: Decimal, source: Currency | None, target: Currency | None) -> D
     """
     source_rate = source.exchange_rate if source is not None else Decimal(1)
     target_rate = target.exchange_rate if target is not None else Decimal(1)
-    return (raw * source_rate / target_rate).quantize(COST_QUANTUM, rounding=ROUND_HALF_UP)
+    with wide():
+        return (raw * source_rate / target_rate).quantize(COST_QUANTUM, rounding=ROUND_HALF_UP)
 
 
 def in_product_currency(cost: SupplierCost, product: Product) -> Decimal:
@@ -65,12 +67,13 @@ def summary(product: Product) -> Summary:
     default = default_of(costs)
     if default is None:
         return Summary(None, None, None)
-    mean = sum(in_product_currency(c, product) for c in costs) / len(costs)
-    return Summary(
-        cost=in_product_currency(default, product),
-        average=mean.quantize(COST_QUANTUM, rounding=ROUND_HALF_UP),
-        raw=default.raw,
-    )
+    with wide():
+        mean = sum(in_product_currency(c, product) for c in costs) / len(costs)
+        return Summary(
+            cost=in_product_currency(default, product),
+            average=mean.quantize(COST_QUANTUM, rounding=ROUND_HALF_UP),
+            raw=default.raw,
+        )
 
 
 def default_of(costs: list[SupplierCost]) -> SupplierCost | None:

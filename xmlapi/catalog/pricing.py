@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import (
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
+
+# Derived figures (conversions, averages, margins) of any values the columns hold need
+# up to about 40 digits; the default context has 28 and would raise on them.
+WIDE = Context(prec=60, rounding=ROUND_HALF_UP, traps=[InvalidOperation, DivisionByZero, Overflow])
+
+
+def wide() -> localcontext:
+    """A context wide enough for any derived figure of in-range stored values."""
+    return localcontext(WIDE)
 
 
 @dataclass(frozen=True)
@@ -46,4 +63,5 @@ def margin(sell: Decimal | None, cost: Decimal | None) -> Decimal | None:
     """Gross margin in percent of the (tax-exclusive) sell, or None when undefined."""
     if sell is None or cost is None or sell == 0:
         return None
-    return ((sell - cost) / sell * HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
+    with wide():
+        return ((sell - cost) / sell * HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)

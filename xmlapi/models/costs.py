@@ -14,6 +14,7 @@ from xmlapi.models.types import Cost, Name
 
 class SupplierCost(Base):
     __tablename__ = "supplier_costs"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused, see Product
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(

@@ -11,6 +11,7 @@ from xmlapi.models.types import Name, Timestamp, utcnow
 
 class ProductPhoto(Base):
     __tablename__ = "product_photos"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused, see Product
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(

@@ -30,8 +30,14 @@ ZERO = Decimal(0)
 _CHILDREN = {"cascade": "all, delete-orphan", "passive_deletes": True, "lazy": "raise"}
 
 
+# Ids are never reused (AUTOINCREMENT on SQLite; PostgreSQL identities never go back):
+# a render's tag and cache key start with the id, and must not repeat for a new row.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
 class Product(Base):
     __tablename__ = "products"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(default=1)

@@ -11,7 +11,10 @@ from xmlapi.models.types import Cost, Name
 
 class SerialNumber(Base):
     __tablename__ = "serial_numbers"
-    __table_args__ = (UniqueConstraint("product_id", "serial"),)
+    __table_args__ = (
+        UniqueConstraint("product_id", "serial"),
+        {"sqlite_autoincrement": True},  # ids never reused, see Product
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))

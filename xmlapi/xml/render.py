@@ -10,7 +10,8 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import io
-from collections.abc import Iterable, Iterator
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import PurePosixPath
 from typing import Any
@@ -27,6 +28,7 @@ PROLOG = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 CONTENT_TYPE = "application/xml; charset=utf-8"
 
 SubElement = etree.SubElement
+log = logging.getLogger(__name__)
 
 
 def to_bytes(element: etree._Element) -> bytes:
@@ -75,6 +77,16 @@ def root(tag: str, path: str | None = None, ident: int | None = None, **attrs: s
     for name, value in attrs.items():
         element.set(name, value)
     return element
+
+
+def derived(figure: str, owner: str, compute: Callable[[], Any]) -> Any:
+    """A figure derived from stored values, or None (logged) when they cannot give one:
+    a read never fails on what is stored (a zero exchange rate written past the API)."""
+    try:
+        return compute()
+    except ArithmeticError as exc:
+        log.warning("%s of %s cannot be computed from its stored values: %r", figure, owner, exc)
+        return None
 
 
 # Reference data ------------------------------------------------------------------
@@ -152,7 +164,10 @@ def product(product: Any, pricing_rules: pricing.Pricing) -> etree._Element:
     ref(el, "class", "setup/classes", product.class_id)
     ref(el, "currency", "setup/currencies", product.currency_id)
     leaf(el, "code", product.code)
-    summary = costs.summary(product)
+    owner = f"product {product.id}"
+    summary = derived("costs", owner, lambda: costs.summary(product)) or costs.Summary(
+        None, None, None
+    )
     group(
         el,
         "costs",
@@ -180,7 +195,7 @@ def product(product: Any, pricing_rules: pricing.Pricing) -> etree._Element:
     )
     leaf(el, "product_id", product.product_id)
     inventory(el, product)
-    leaf(el, "margin", pricing.margin(product.sell, summary.cost))
+    leaf(el, "margin", derived("margin", owner, lambda: pricing.margin(product.sell, summary.cost)))
     leaf(el, "minimum_margin", product.minimum_margin)
     group(el, "product_info", [(name, getattr(product, name)) for name in PRODUCT_INFO])
     group(
@@ -291,7 +306,8 @@ def supplier_cost(cost: Any, product: Any) -> etree._Element:
     el = root("cost", f"products/{cost.product_id}/costs", cost.id)
     leaf(el, "raw", cost.raw)
     _embedded_reference(el, "currency", "currencies", cost.supplier.currency)
-    leaf(el, "cost", costs.in_product_currency(cost, product))
+    converted = derived("cost", f"cost {cost.id}", lambda: costs.in_product_currency(cost, product))
+    leaf(el, "cost", converted)
     ref(el, "supplier", "suppliers", cost.supplier_id)
     leaf(el, "supplier_product_code", cost.supplier_product_code)
     leaf(el, "default", cost.is_default)
