@@ -711,3 +711,62 @@ class _Caller:
         if cookie:
             self.cookie = cookie.split(";", 1)[0]
         return result
+
+
+# Hostile source names (issue 10, item 3) -----------------------------------------------
+
+
+def count_photos(engine) -> int:
+    with session_scope(engine) as session:
+        return session.scalar(select(func.count()).select_from(models.ProductPhoto))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("\xef\xbf\xbe.jpg", id="U+FFFE-as-utf8"),
+        pytest.param("\xef\xbf\xbf.jpg", id="U+FFFF-as-utf8"),
+        pytest.param("a\x01b.jpg", id="control"),
+        pytest.param("a\x1bb.jpg", id="escape"),
+        pytest.param("nul\x00.jpg", id="nul"),
+        pytest.param("\ud800.jpg", id="lone-surrogate"),
+        pytest.param("\ufffe.jpg", id="U+FFFE-decoded"),
+    ],
+)
+def test_a_source_name_xml_cannot_carry_is_422_and_stores_nothing(
+    client, product, store, engine, name
+):
+    response = upload(client, product, images.jpeg(), **{"Content-Location": name})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert error_type(response) == "field.invalid"
+    assert list(error_fields(response)) == ["Content-Location"]
+    assert files(store) == set()
+    assert count_photos(engine) == 0
+    listed = client.get(f"/api/products/{product}/product_photos/")
+    assert (listed.status_code, len(xml(listed))) == (200, 0)
+
+
+def test_a_source_name_over_the_column_is_422_and_stores_nothing(client, product, store, engine):
+    name = "ñ" * (photos.SOURCE_NAME_LENGTH + 1)
+    response = upload(client, product, images.jpeg(), **{"Content-Location": name})
+    assert response.status_code == 422
+    assert list(error_fields(response)) == ["Content-Location"]
+    assert (files(store), count_photos(engine)) == (set(), 0)
+
+
+@pytest.mark.parametrize("stored", ["\ufffe.jpg", "\uffff\x01.jpg", "tab\tok\x7f.jpg"])
+def test_photos_render_whatever_source_name_is_stored(client, product, engine, stored):
+    photo_id = add_photo(client, product)
+    with session_scope(engine) as session:
+        session.get(models.ProductPhoto, photo_id).source_name = stored
+    for path in (
+        f"/api/products/{product}/product_photos/",
+        f"/api/products/{product}/product_photos/{photo_id}/",
+        f"/api/products/{product}/",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.get_data(as_text=True))
+    shown = xml(client.get(f"/api/products/{product}/product_photos/{photo_id}/"))
+    assert shown.findtext("source_name").replace("\ufffd", "") == "".join(
+        c for c in stored if c not in "\ufffe\uffff\x01"
+    )
