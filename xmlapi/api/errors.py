@@ -38,6 +38,9 @@ ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
     (catalog.UnsupportedImage, 415, "media.unsupported"),
     (catalog.ImageTooLarge, 413, "image.too_large"),
     (catalog.PhotoFileMissing, 500, "photo.file_missing"),
+    (catalog.StorageFull, 507, "storage.full"),
+    (catalog.StorageUnavailable, 503, "storage.unavailable"),
+    (catalog.DecoderBusy, 503, "server.busy"),
 )
 
 # Flask's and werkzeug's own errors, by status.
@@ -77,7 +80,9 @@ def _fields(exc: Exception) -> dict[str, str] | None:
 def handle_known(exc: Exception) -> Response:
     for cls, status, error_type in ERRORS:
         if isinstance(exc, cls):
-            return error_response(status, error_type, str(exc), _fields(exc))
+            retry_after = getattr(exc, "retry_after", None)
+            headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+            return error_response(status, error_type, str(exc), _fields(exc), **headers)
     return handle_unexpected(exc)
 
 

@@ -11,6 +11,7 @@ no row names, which ``xmlapi check`` reports and ``--fix`` removes.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import io
 import itertools
@@ -34,6 +35,9 @@ from xmlapi.catalog.errors import (
     NotFound,
     PhotoFileMissing,
     RuleBroken,
+    StorageFailed,
+    StorageFull,
+    StorageUnavailable,
     UnsupportedImage,
 )
 from xmlapi.models import PhotoScale, ProductPhoto
@@ -107,8 +111,9 @@ class PhotoStore(Protocol):
     """Where photo files live. Names are relative POSIX paths chosen by the catalog."""
 
     def write(self, name: str, chunks: Iterable[bytes]) -> Written:
-        """Write ``chunks`` under ``name``'s temporary name, durably; on failure nothing
-        is left behind."""
+        """Write ``chunks`` under ``name``'s temporary name, durably. Raises StorageFull
+        or StorageUnavailable when the store cannot take them (what ``chunks`` raises
+        passes through); on failure nothing is left behind, or what is left is logged."""
 
     def read_pending(self, name: str) -> BinaryIO:
         """Open a file that is still under its temporary name."""
@@ -117,7 +122,8 @@ class PhotoStore(Protocol):
         """Rename written files into place (once their rows have committed)."""
 
     def discard(self, names: Iterable[str]) -> None:
-        """Remove written files that were never published (their rows did not commit)."""
+        """Remove written files that were never published (their rows did not commit);
+        never raises: a file it cannot remove is logged, and `xmlapi check` finds it."""
 
     def open(self, name: str) -> StoredFile:
         """Open a published file; raises FileNotFoundError."""
@@ -157,21 +163,42 @@ class FileSystemStore:
 
     def write(self, name: str, chunks: Iterable[bytes]) -> Written:
         part = self._part(name)
-        self._make_dirs(part.parent)
+        source = _Source(chunks)
         digest, size = hashlib.sha256(), 0
         try:
+            self._make_dirs(part.parent)
             with open(part, "xb") as out:
-                for chunk in chunks:
+                for chunk in source:
                     out.write(chunk)
                     digest.update(chunk)
                     size += len(chunk)
                 out.flush()
                 os.fsync(out.fileno())
             _fsync_directory(part.parent)
+        except OSError as exc:
+            if exc is source.error:
+                self._remove(part, name)
+                raise
+            failure = _storage_failure(name, exc)  # logged before the cleanup's own errors
+            self._remove(part, name)
+            raise failure from exc
         except BaseException:
-            part.unlink(missing_ok=True)
+            self._remove(part, name)
             raise
         return Written(size, digest.hexdigest())
+
+    def _remove(self, path: Path, name: str) -> None:
+        """Remove a file of a failed upload; one that stays is logged, never raised."""
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.error(
+                "photo file %s%s: could not remove it after a failed upload (%s); "
+                "`xmlapi check` reports it as an orphan",
+                name,
+                PENDING,
+                exc,
+            )
 
     def _make_dirs(self, directory: Path) -> None:
         if directory.is_dir():
@@ -180,7 +207,10 @@ class FileSystemStore:
         _fsync_directory(directory.parent)
 
     def read_pending(self, name: str) -> BinaryIO:
-        return open(self._part(name), "rb")
+        try:
+            return open(self._part(name), "rb")
+        except OSError as exc:
+            raise _storage_failure(name, exc) from exc
 
     def publish(self, names: Iterable[str]) -> None:
         # The rows have committed, so nothing here may fail the request: a .part file
@@ -209,7 +239,7 @@ class FileSystemStore:
 
     def discard(self, names: Iterable[str]) -> None:
         for name in names:
-            self._part(name).unlink(missing_ok=True)
+            self._remove(self._part(name), name)
 
     def open(self, name: str) -> StoredFile:
         # The caller closes the stream (it is served after this returns).
@@ -250,6 +280,36 @@ class FileSystemStore:
         (self._part(entry.name) if entry.pending else self._path(entry.name)).unlink(
             missing_ok=True
         )
+
+
+class _Source:
+    """Chunks to store; remembers what reading them raised, so that a client's failure
+    (a reset connection is an OSError too) is never taken for the store's."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = chunks
+        self.error: BaseException | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._chunks
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+
+# errno values that mean "no room"; any other OSError means the store cannot be written.
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+
+
+def _storage_failure(name: str, exc: OSError) -> StorageFailed:
+    """The catalog error for a store that failed; logs the cause (paths stay in the log)."""
+    log.error("photo file %s: the store failed: %s", name, exc)
+    if exc.errno in _NO_SPACE:
+        return StorageFull("The photo store is full; nothing was stored. Try again later.")
+    return StorageUnavailable(
+        "The photo store cannot be written to right now; nothing was stored. Try again later."
+    )
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -330,7 +390,7 @@ def make_scales(stream: BinaryIO, kind: str, *, max_pixels: int = MAX_PIXELS) ->
     except Image.DecompressionBombError:
         raise ImageTooLarge(_too_large_message(max_pixels)) from None
     except _UNREADABLE as exc:
-        raise UnsupportedImage(f"The {kind.upper()} image could not be decoded: {exc}") from None
+        raise _unreadable(kind, exc) from None
     return Picture(kind, width, height, scales)
 
 
@@ -344,9 +404,16 @@ def _check(stream: BinaryIO, kind: str, max_pixels: int) -> None:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageTooLarge(_too_large_message(max_pixels)) from None
     except _UNREADABLE as exc:
-        raise UnsupportedImage(
-            f"The bytes are not a readable {kind.upper()} image: {exc}"
-        ) from None
+        raise _unreadable(kind, exc) from None
+
+
+def _unreadable(kind: str, exc: Exception) -> UnsupportedImage:
+    """415 for bytes Pillow refused; its words stay in the log (they can name our files)."""
+    log.info("refused an unreadable %s upload: %s", kind, exc)
+    return UnsupportedImage(
+        f"The bytes are not a readable {kind.upper()} image (damaged, truncated or not "
+        "what they claim to be); send the image's raw bytes as the body."
+    )
 
 
 def _open(stream: BinaryIO, kind: str) -> Image.Image:
@@ -445,11 +512,20 @@ def add(
         stamp(product)
         writes.commit(session)
     except BaseException:
-        session.rollback()
-        store.discard(written)
+        _undo(session, store, written)
         raise
     store.publish(written)
     return photo
+
+
+def _undo(session: Session, store: PhotoStore, written: list[str]) -> None:
+    """Roll back a failed upload and remove its files; a failure here is logged and
+    never replaces the error that made the upload fail."""
+    try:
+        session.rollback()
+    except Exception:
+        log.exception("rollback after a failed photo upload failed")
+    store.discard(written)
 
 
 def _write_photo(
