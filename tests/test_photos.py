@@ -910,3 +910,59 @@ def test_no_answer_shows_a_path_of_the_store(client, product, settings, monkeypa
     assert answers[-1].status_code == 500
     for response in answers:
         assert_no_path_in(response, settings)
+
+
+# Decode memory (issue 10, item 17) -------------------------------------------------------
+
+
+def test_an_image_too_big_to_decode_is_413_from_its_header(client, product, store, engine):
+    data = images.rgba16_png()  # 687 KB, 88 MP: under the pixel cap, 353 MB decoded
+    assert len(data) < 700_000
+    started = time.perf_counter()
+    response = upload(client, product, data)
+    assert time.perf_counter() - started < 1.5
+    assert (response.status_code, error_type(response)) == (413, "image.too_large")
+    assert "MB" in xml(response).findtext(".//message")
+    assert (files(store), count_photos(engine)) == (set(), 0)
+
+
+def test_the_decode_cap_is_a_setting(make_app, settings):
+    data = images.png_with_alpha((200, 100))  # 80 000 bytes decoded (RGBA)
+    tight = client_of(make_app(settings.replace(max_decode_bytes=79_999)))
+    response = upload(tight, create_locked_product(tight, code="TIGHT"), data)
+    assert (response.status_code, error_type(response)) == (413, "image.too_large")
+    roomy = client_of(make_app(settings.replace(max_decode_bytes=80_000)))
+    assert upload(roomy, create_locked_product(roomy, code="ROOMY"), data).status_code == 201
+
+
+def test_a_large_jpeg_is_measured_at_the_size_it_is_decoded(make_app, settings):
+    # 2400x1600 is 15 MB at full size; decoded reduced (1/2) for its 512 scale: 3.8 MB.
+    tight = client_of(make_app(settings.replace(max_decode_bytes=4_000_000)))
+    product = create_locked_product(tight, code="JPEG")
+    response = upload(tight, product, images.jpeg((2400, 1600)))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert (
+        scales_of(xml(response))["512"]["width"],
+        scales_of(xml(response))["original"]["width"],
+    ) == ("512", "2400")
+
+
+def test_a_decode_waits_for_a_free_slot_then_answers_503(app, client, product, store, engine):
+    slots = photos.DecodeSlots(1, wait=0.05)
+    app.extensions["xmlapi.decode_limits"] = photos.DecodeLimits(slots=slots)
+    with slots.held():
+        response = upload(client, product, images.jpeg((300, 200)))
+    assert (response.status_code, error_type(response)) == (503, "server.busy")
+    assert int(response.headers["Retry-After"]) > 0
+    assert (files(store), count_photos(engine)) == (set(), 0)
+    add_photo(client, product)  # the slot is free again
+
+
+def test_sixteen_bit_greyscale_scales_keep_their_shades(client, product):
+    photo_id = add_photo(client, product, images.grey16_gradient_png(600, 300))
+    scale = decoded(fetch(client, product, photo_id, "image/*;size=256")).convert("L")
+    assert scale.size == (256, 128)
+    row = [scale.getpixel((x, 64)) for x in range(256)]
+    assert row[0] < 10 and row[-1] > 245
+    assert abs(row[64] - 64) < 12 and abs(row[192] - 192) < 12
+    assert len(set(row)) > 200  # a ramp, not a white sheet

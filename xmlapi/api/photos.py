@@ -14,7 +14,7 @@ from werkzeug.http import parse_options_header
 from werkzeug.wsgi import wrap_file
 
 from xmlapi import payloads
-from xmlapi.api.common import parse_body, photo_store, settings, xml_response
+from xmlapi.api.common import decode_limits, parse_body, photo_store, settings, xml_response
 from xmlapi.catalog import photos
 from xmlapi.db import get_connection, get_session
 from xmlapi.xml import chars, render
@@ -41,6 +41,7 @@ def add(product_id: int) -> Response:
         product_id,
         _body(),
         source_name=_source_name(),
+        limits=decode_limits(),
     )
     return xml_response(
         render.product_photo(photo),

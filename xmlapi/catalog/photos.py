@@ -19,8 +19,10 @@ import logging
 import os
 import secrets
 import struct
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Protocol
@@ -31,6 +33,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from xmlapi.catalog import products, writes
 from xmlapi.catalog.errors import (
+    DecoderBusy,
     ImageTooLarge,
     NotFound,
     PhotoFileMissing,
@@ -58,9 +61,21 @@ _PILLOW_FORMATS = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "GIF": "gif", "W
 # Pillow's own default limit, so its bomb warning never fires for an image we accept;
 # above it we refuse from the header, before any pixel is decoded.
 MAX_PIXELS = 89_478_485
-# Each JPEG scale decodes at no less than twice its box (Pillow's draft()), never at
-# full size; other formats are decoded whole, which MAX_PIXELS bounds.
+# What decoding may take: the pixels Pillow keeps times the bytes it keeps each in
+# (XMLAPI_MAX_DECODE_BYTES), checked from the header too.
+MAX_DECODE_BYTES = 128 * 1024 * 1024
+# A JPEG is decoded reduced (Pillow's draft(): 1/2, 1/4 or 1/8) to no less than twice
+# the 512 box. PNG, GIF and WebP decoders cannot reduce: they are decoded whole (which
+# MAX_DECODE_BYTES bounds) and then reduced strip by strip, so that no second full-size
+# copy is ever made (Pillow's own resize premultiplies RGBA and converts modes whole).
 REDUCING_GAP = 2.0
+STRIP_BYTES = 4 * 1024 * 1024
+# Bytes Pillow keeps a pixel in, by mode (RGB is kept in four); others take four.
+_PIXEL_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
+_SCALABLE_MODES = ("RGB", "RGBA", "L", "LA", "CMYK")
+# A caller waits this long for a decode slot before it gets 503 with Retry-After.
+DECODE_WAIT_SECONDS = 5.0
+DECODE_RETRY_AFTER = 5
 JPEG_QUALITY = 85
 SOURCE_NAME_LENGTH = 1023
 # EXIF orientation -> the transposition that makes the picture upright.
@@ -363,21 +378,68 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def make_scales(stream: BinaryIO, kind: str, *, max_pixels: int = MAX_PIXELS) -> Picture:
+class DecodeSlots:
+    """How many images this process decodes at once: each decode holds a slot, and a
+    caller that finds none free for ``wait`` seconds gets DecoderBusy."""
+
+    def __init__(self, count: int, *, wait: float = DECODE_WAIT_SECONDS) -> None:
+        self._slots = threading.BoundedSemaphore(count)
+        self.wait = wait
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        if not self._slots.acquire(timeout=self.wait):
+            raise DecoderBusy(
+                "Too many photos are being processed right now; send it again shortly.",
+                DECODE_RETRY_AFTER,
+            )
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+@dataclass(frozen=True)
+class DecodeLimits:
+    """What one upload may cost to decode, and the slots decodes share (None: no bound)."""
+
+    max_pixels: int = MAX_PIXELS
+    max_bytes: int = MAX_DECODE_BYTES
+    slots: DecodeSlots | None = None
+
+
+NO_SLOTS = DecodeLimits()
+
+
+def limits_from_settings(settings: Settings) -> DecodeLimits:
+    """The limits of one worker process: its own slots."""
+    return DecodeLimits(
+        max_bytes=settings.max_decode_bytes, slots=DecodeSlots(settings.decodes_per_worker)
+    )
+
+
+def make_scales(stream: BinaryIO, kind: str, *, limits: DecodeLimits = NO_SLOTS) -> Picture:
     """Check the image in ``stream`` and make its 512 and 256 scales, upright.
 
-    Raises ImageTooLarge when the header claims more than ``max_pixels`` (nothing is
-    decoded then) and UnsupportedImage when Pillow cannot open, verify or decode it.
+    Raises ImageTooLarge when the header claims more pixels, or more decoded bytes, than
+    ``limits`` allow (nothing is decoded then), DecoderBusy when no decode slot frees up
+    in time, and UnsupportedImage when Pillow cannot open, verify or decode it.
     """
-    _check(stream, kind, max_pixels)
+    _check(stream, kind, limits.max_pixels)
     try:
         with _open(stream, kind) as image:
-            orientation = image.getexif().get(_EXIF_ORIENTATION)
+            full_size = image.size
+            image.draft(image.mode, _times(_fit(full_size, 512), REDUCING_GAP))
+            _check_decoded_bytes(image, limits.max_bytes)
+            with nullcontext() if limits.slots is None else limits.slots.held():
+                # A PNG's EXIF may follow its pixels: reading it decodes them.
+                orientation = image.getexif().get(_EXIF_ORIENTATION)
+                icc_profile = None if image.mode == "CMYK" else image.info.get("icc_profile")
+                large = _reduced(image, 512)
+                image.close()  # the decoded pixels go before the slot does
             turn = _ORIENTATIONS.get(orientation)
             upright = orientation not in (5, 6, 7, 8)
-            width, height = image.size if upright else image.size[::-1]
-            icc_profile = None if image.mode == "CMYK" else image.info.get("icc_profile")
-            large = _workable(image)
+            width, height = full_size if upright else full_size[::-1]
             large.thumbnail((512, 512), reducing_gap=REDUCING_GAP)
             if turn is not None:
                 large = large.transpose(turn)
@@ -388,7 +450,7 @@ def make_scales(stream: BinaryIO, kind: str, *, max_pixels: int = MAX_PIXELS) ->
                 _encode("256", small, icc_profile),
             ]
     except Image.DecompressionBombError:
-        raise ImageTooLarge(_too_large_message(max_pixels)) from None
+        raise ImageTooLarge(_too_large_message(limits.max_pixels)) from None
     except _UNREADABLE as exc:
         raise _unreadable(kind, exc) from None
     return Picture(kind, width, height, scales)
@@ -416,6 +478,17 @@ def _unreadable(kind: str, exc: Exception) -> UnsupportedImage:
     )
 
 
+def _check_decoded_bytes(image: Image.Image, max_bytes: int) -> None:
+    """Refuse, from the header, an image that would take more than ``max_bytes`` decoded
+    (at the size it will be decoded at: a JPEG's draft is already set)."""
+    needed = image.width * image.height * _PIXEL_BYTES.get(image.mode, 4)
+    if needed > max_bytes:
+        raise ImageTooLarge(
+            f"The image would take {needed / 1e6:.0f} MB of memory to decode; at most "
+            f"{max_bytes / 1e6:.0f} MB are allowed. Send a smaller image (fewer pixels)."
+        )
+
+
 def _open(stream: BinaryIO, kind: str) -> Image.Image:
     stream.seek(0)
     image = Image.open(stream, formats=_DECODERS[kind])
@@ -432,11 +505,46 @@ def _too_large_message(max_pixels: int) -> str:
     )
 
 
-def _workable(image: Image.Image) -> Image.Image:
-    """The image in a mode scales can be resized and saved in. JPEGs are left unloaded,
-    so thumbnail() can decode them reduced."""
-    if image.mode in ("RGB", "RGBA", "L", "LA", "CMYK"):
+def _fit(size: tuple[int, int], box: int) -> tuple[int, int]:
+    """``size`` shrunk to fit a ``box`` square, keeping its aspect; never enlarged."""
+    scale = min(box / size[0], box / size[1], 1)
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def _times(size: tuple[int, int], factor: float) -> tuple[int, int]:
+    return round(size[0] * factor), round(size[1] * factor)
+
+
+def _reduced(image: Image.Image, box: int) -> Image.Image:
+    """The decoded image in a mode scales are made in, reduced by a whole factor to no
+    less than twice ``box``: converted and reduced strip by strip, never copied whole."""
+    fit = _fit(image.size, box)
+    factor = tuple(
+        max(1, int(whole / part / REDUCING_GAP))
+        for whole, part in zip(image.size, fit, strict=True)
+    )
+    rows = max(1, STRIP_BYTES // (image.width * 4) // factor[1]) * factor[1]
+    canvas = None
+    for top in range(0, image.height, rows):
+        strip = _scalable(image.crop((0, top, image.width, min(image.height, top + rows))))
+        if factor != (1, 1):
+            strip = strip.reduce(factor)
+        if canvas is None:
+            size = (-(-image.width // factor[0]), -(-image.height // factor[1]))
+            canvas = Image.new(strip.mode, size)
+        canvas.paste(strip, (0, top // factor[1]))
+    return canvas
+
+
+def _scalable(image: Image.Image) -> Image.Image:
+    """The image in a mode scales can be resized and saved in; 16-bit greys are brought
+    down to 8 bits (Pillow would clip them to white)."""
+    if image.mode in _SCALABLE_MODES:
         return image
+    if image.mode.startswith("I"):
+        return image.point(lambda value: value * (1 / 256)).convert("L")
+    if image.mode == "1":
+        return image.convert("L")
     return image.convert("RGBA" if image.has_transparency_data else "RGB")
 
 
@@ -480,13 +588,14 @@ def add(
     body: Iterable[bytes],
     *,
     source_name: str | None = None,
-    max_pixels: int = MAX_PIXELS,
+    limits: DecodeLimits = NO_SLOTS,
 ) -> ProductPhoto:
     """Store an uploaded image and its scales as the product's last photo; commits.
 
     Raises NotFound, UnsupportedImage (not a JPEG, PNG, GIF or WebP we can read),
-    ImageTooLarge and RuleBroken (a source name over 1023 characters); whatever reading
-    ``body`` raises passes through. Nothing is left behind on any failure.
+    ImageTooLarge, DecoderBusy, StorageFull, StorageUnavailable and RuleBroken (a source
+    name over 1023 characters); whatever reading ``body`` raises passes through. Nothing
+    is left behind on any failure (a file that cannot be removed is logged).
     """
     product = products.get_plain(session, product_id)
     # No transaction stays open while the body arrives and the scales are made.
@@ -507,7 +616,7 @@ def add(
     token = secrets.token_hex(16)
     written: list[str] = []
     try:
-        photo = _write_photo(session, store, product, body, kind, token, written, max_pixels)
+        photo = _write_photo(session, store, product, body, kind, token, written, limits)
         photo.source_name = source_name
         stamp(product)
         writes.commit(session)
@@ -536,7 +645,7 @@ def _write_photo(
     kind: str,
     token: str,
     written: list[str],
-    max_pixels: int,
+    limits: DecodeLimits,
 ) -> ProductPhoto:
     """Write the original and its scales under temporary names (each name is added to
     ``written`` once it is on disk) and add the photo's rows to the session."""
@@ -545,7 +654,7 @@ def _write_photo(
     written.append(original)
     started = time.perf_counter()
     with store.read_pending(original) as stream:
-        picture = make_scales(stream, kind, max_pixels=max_pixels)
+        picture = make_scales(stream, kind, limits=limits)
     elapsed = time.perf_counter() - started
     log.debug("scales of a %d-byte %s made in %.3fs", saved.size, kind, elapsed)
     rows = []
