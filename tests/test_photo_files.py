@@ -158,6 +158,13 @@ def test_an_image_over_the_decode_byte_cap_is_refused_before_decoding(monkeypatc
         scales(images.rgba16_png(), "png")  # 88 MP RGBA: 353 MB against the default cap
 
 
+def test_a_webp_counts_three_times_its_pixels():
+    data = images.webp((30, 20))  # Pillow's decoder holds it three times while decoding
+    assert scales(data, "webp", limits=photos.DecodeLimits(max_bytes=30 * 20 * 4 * 3)).scales
+    with pytest.raises(ImageTooLarge):
+        scales(data, "webp", limits=photos.DecodeLimits(max_bytes=30 * 20 * 4 * 3 - 1))
+
+
 def test_a_jpeg_is_counted_at_its_reduced_decode_size():
     data = images.jpeg((4096, 2048))  # 33.5 MB whole; decoded at 1/4 for the 512 box
     picture = scales(data, "jpeg", limits=photos.DecodeLimits(max_bytes=1024 * 512 * 4))

@@ -10,6 +10,8 @@ no row names, which ``xmlapi check`` reports and ``--fix`` removes.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import datetime as dt
 import errno
 import hashlib
@@ -21,7 +23,7 @@ import secrets
 import struct
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -73,6 +75,9 @@ STRIP_BYTES = 4 * 1024 * 1024
 # Bytes Pillow keeps a pixel in, by mode (RGB is kept in four); others take four.
 _PIXEL_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
 _SCALABLE_MODES = ("RGB", "RGBA", "L", "LA", "CMYK")
+# Pillow's WebP decoder holds the picture three times over while it decodes (libwebp's
+# buffer, a bytes copy of it, the image); measured: 5000x5000 RGBA took 376 MB.
+_DECODER_COPIES = {"webp": 3}
 # A caller waits this long for a decode slot before it gets 503 with Retry-After.
 DECODE_WAIT_SECONDS = 5.0
 DECODE_RETRY_AFTER = 5
@@ -430,7 +435,7 @@ def make_scales(stream: BinaryIO, kind: str, *, limits: DecodeLimits = NO_SLOTS)
         with _open(stream, kind) as image:
             full_size = image.size
             image.draft(image.mode, _times(_fit(full_size, 512), REDUCING_GAP))
-            _check_decoded_bytes(image, limits.max_bytes)
+            _check_decoded_bytes(image, kind, limits.max_bytes)
             with nullcontext() if limits.slots is None else limits.slots.held():
                 # A PNG's EXIF may follow its pixels: reading it decodes them.
                 orientation = image.getexif().get(_EXIF_ORIENTATION)
@@ -449,6 +454,8 @@ def make_scales(stream: BinaryIO, kind: str, *, limits: DecodeLimits = NO_SLOTS)
                 _encode("512", large, icc_profile),
                 _encode("256", small, icc_profile),
             ]
+            del large, small
+            _give_back_memory()
     except Image.DecompressionBombError:
         raise ImageTooLarge(_too_large_message(limits.max_pixels)) from None
     except _UNREADABLE as exc:
@@ -478,10 +485,30 @@ def _unreadable(kind: str, exc: Exception) -> UnsupportedImage:
     )
 
 
-def _check_decoded_bytes(image: Image.Image, max_bytes: int) -> None:
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None where the C library has none."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
+def _give_back_memory() -> None:
+    """Return freed pages to the system. glibc keeps what a thread freed in that
+    thread's arena: without this, a worker whose threads each decoded one large image
+    once keeps that much memory per thread for good."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def _check_decoded_bytes(image: Image.Image, kind: str, max_bytes: int) -> None:
     """Refuse, from the header, an image that would take more than ``max_bytes`` decoded
     (at the size it will be decoded at: a JPEG's draft is already set)."""
-    needed = image.width * image.height * _PIXEL_BYTES.get(image.mode, 4)
+    pixel_bytes = _PIXEL_BYTES.get(image.mode, 4) * _DECODER_COPIES.get(kind, 1)
+    needed = image.width * image.height * pixel_bytes
     if needed > max_bytes:
         raise ImageTooLarge(
             f"The image would take {needed / 1e6:.0f} MB of memory to decode; at most "
