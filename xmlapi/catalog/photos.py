@@ -6,6 +6,11 @@ between the commit and the rename leaves ``.part`` files that a committed row na
 first read (or ``xmlapi check --fix``) finishes the rename, so a committed row never
 points at bytes that are gone. One that dies before the commit leaves orphan files that
 no row names, which ``xmlapi check`` reports and ``--fix`` removes.
+
+A store that cannot take the files (a full or read-only disk) fails the upload before
+its rows commit, with StorageFull or StorageUnavailable; a file its cleanup cannot
+remove is logged and left for ``xmlapi check``. Decoding is bounded by pixels and by
+decoded bytes, both read from the header, and by a few decode slots per process.
 """
 
 from __future__ import annotations
@@ -433,33 +438,48 @@ def make_scales(stream: BinaryIO, kind: str, *, limits: DecodeLimits = NO_SLOTS)
     _check(stream, kind, limits.max_pixels)
     try:
         with _open(stream, kind) as image:
-            full_size = image.size
-            image.draft(image.mode, _times(_fit(full_size, 512), REDUCING_GAP))
+            size = image.size
+            image.draft(image.mode, _times(_fit(size, 512), REDUCING_GAP))
             _check_decoded_bytes(image, kind, limits.max_bytes)
-            with nullcontext() if limits.slots is None else limits.slots.held():
+            with _decoding(limits):
                 # A PNG's EXIF may follow its pixels: reading it decodes them.
                 orientation = image.getexif().get(_EXIF_ORIENTATION)
                 icc_profile = None if image.mode == "CMYK" else image.info.get("icc_profile")
                 large = _reduced(image, 512)
                 image.close()  # the decoded pixels go before the slot does
-            turn = _ORIENTATIONS.get(orientation)
-            upright = orientation not in (5, 6, 7, 8)
-            width, height = full_size if upright else full_size[::-1]
-            large.thumbnail((512, 512), reducing_gap=REDUCING_GAP)
-            if turn is not None:
-                large = large.transpose(turn)
-            small = large.copy()
-            small.thumbnail((256, 256), reducing_gap=REDUCING_GAP)
-            scales = [
-                _encode("512", large, icc_profile),
-                _encode("256", small, icc_profile),
-            ]
-            del large, small
-            _give_back_memory()
+        return _picture(kind, size, orientation, icc_profile, large)
     except Image.DecompressionBombError:
         raise ImageTooLarge(_too_large_message(limits.max_pixels)) from None
     except _UNREADABLE as exc:
         raise _unreadable(kind, exc) from None
+
+
+@contextmanager
+def _decoding(limits: DecodeLimits) -> Iterator[None]:
+    """Hold a decode slot (when there are slots); afterwards hand freed memory back."""
+    with nullcontext() if limits.slots is None else limits.slots.held():
+        try:
+            yield
+        finally:
+            _give_back_memory()
+
+
+def _picture(
+    kind: str,
+    size: tuple[int, int],
+    orientation: int | None,
+    icc_profile: bytes | None,
+    large: Image.Image,
+) -> Picture:
+    """The upright scales of a reduced image; ``size`` is the original's, as stored."""
+    turn = _ORIENTATIONS.get(orientation)
+    width, height = size if orientation not in (5, 6, 7, 8) else size[::-1]
+    large.thumbnail((512, 512), reducing_gap=REDUCING_GAP)
+    if turn is not None:
+        large = large.transpose(turn)
+    small = large.copy()
+    small.thumbnail((256, 256), reducing_gap=REDUCING_GAP)
+    scales = [_encode("512", large, icc_profile), _encode("256", small, icc_profile)]
     return Picture(kind, width, height, scales)
 
 
