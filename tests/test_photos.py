@@ -966,3 +966,18 @@ def test_sixteen_bit_greyscale_scales_keep_their_shades(client, product):
     assert row[0] < 10 and row[-1] > 245
     assert abs(row[64] - 64) < 12 and abs(row[192] - 192) < 12
     assert len(set(row)) > 200  # a ramp, not a white sheet
+
+
+def test_a_committed_upload_is_served_even_when_its_rename_cannot_be_finished(
+    client, product, monkeypatch
+):
+    monkeypatch.setattr(photos.FileSystemStore, "publish", lambda self, names: None)
+    data = images.jpeg()
+    photo_id = add_photo(client, product, data)
+
+    def read_only(*_args):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(photos.os, "replace", read_only)
+    response = fetch(client, product, photo_id)
+    assert (response.status_code, response.get_data()) == (200, data)

@@ -274,10 +274,21 @@ class FileSystemStore:
         except FileNotFoundError:
             if not self._part(name).exists():
                 raise
-            log.warning("photo file %s: finishing an upload interrupted after commit", name)
-            self._finish(name)
-            stream = open(path, "rb")  # noqa: SIM115
+            stream = self._open_unfinished(name)
         return StoredFile(stream, os.fstat(stream.fileno()).st_size)
+
+    def _open_unfinished(self, name: str) -> BinaryIO:
+        """A committed file still under its temporary name: finish its rename, or, when
+        the store cannot (a read-only disk), serve it from where it is."""
+        log.warning("photo file %s: finishing an upload interrupted after commit", name)
+        try:
+            self._finish(name)
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            log.error("photo file %s: rename into place failed (%s); served as it is", name, exc)
+            return open(self._part(name), "rb")
+        return open(self._path(name), "rb")
 
     def delete(self, names: Iterable[str]) -> None:
         for name in names:
