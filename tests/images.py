@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zlib
+from collections.abc import Iterable
 
 from PIL import Image
 
@@ -81,3 +83,29 @@ def jpeg_bomb(width=50_000, height=50_000) -> bytes:
     frame = data.index(b"\xff\xc0")
     data[frame + 5 : frame + 9] = struct.pack(">HH", height, width)
     return bytes(data)
+
+
+def _png(width: int, height: int, depth: int, colour_type: int, rows: Iterable[bytes]) -> bytes:
+    header = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
+    compressor = zlib.compressobj(9)
+    data = b"".join(compressor.compress(b"\x00" + row) for row in rows) + compressor.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", data)
+        + _chunk(b"IEND", b"")
+    )
+
+
+@functools.cache
+def rgba16_png(width: int = 9400, height: int = 9400) -> bytes:
+    """A transparent 16-bit RGBA PNG: the 9400x9400 default is 687 KB of bytes, 88
+    megapixels (under the pixel cap) and 353 MB once decoded."""
+    row = bytes(width * 8)
+    return _png(width, height, 16, 6, (row for _ in range(height)))
+
+
+def grey16_gradient_png(width: int = 600, height: int = 300) -> bytes:
+    """A 16-bit greyscale PNG, black on the left to white on the right."""
+    row = b"".join(struct.pack(">H", x * 65535 // (width - 1)) for x in range(width))
+    return _png(width, height, 16, 0, (row for _ in range(height)))

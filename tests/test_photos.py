@@ -3,6 +3,7 @@ kept in step with the rows, and `xmlapi check`."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
 import io
@@ -708,3 +709,272 @@ class _Caller:
         if cookie:
             self.cookie = cookie.split(";", 1)[0]
         return result
+
+
+# Hostile source names (issue 10, item 3) -----------------------------------------------
+
+
+def count_photos(engine) -> int:
+    with session_scope(engine) as session:
+        return session.scalar(select(func.count()).select_from(models.ProductPhoto))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("\xef\xbf\xbe.jpg", id="U+FFFE-as-utf8"),
+        pytest.param("\xef\xbf\xbf.jpg", id="U+FFFF-as-utf8"),
+        pytest.param("a\x01b.jpg", id="control"),
+        pytest.param("a\x1bb.jpg", id="escape"),
+        pytest.param("nul\x00.jpg", id="nul"),
+        pytest.param("\ud800.jpg", id="lone-surrogate"),
+        pytest.param("\ufffe.jpg", id="U+FFFE-decoded"),
+    ],
+)
+def test_a_source_name_xml_cannot_carry_is_422_and_stores_nothing(
+    client, product, store, engine, name
+):
+    response = upload(client, product, images.jpeg(), **{"Content-Location": name})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert error_type(response) == "field.invalid"
+    assert list(error_fields(response)) == ["Content-Location"]
+    assert files(store) == set()
+    assert count_photos(engine) == 0
+    listed = client.get(f"/api/products/{product}/product_photos/")
+    assert (listed.status_code, len(xml(listed))) == (200, 0)
+
+
+def test_a_source_name_over_the_column_is_422_and_stores_nothing(client, product, store, engine):
+    name = "ñ" * (photos.SOURCE_NAME_LENGTH + 1)
+    response = upload(client, product, images.jpeg(), **{"Content-Location": name})
+    assert response.status_code == 422
+    assert list(error_fields(response)) == ["Content-Location"]
+    assert (files(store), count_photos(engine)) == (set(), 0)
+
+
+@pytest.mark.parametrize("stored", ["\ufffe.jpg", "\uffff\x01.jpg", "tab\tok\x7f.jpg"])
+def test_photos_render_whatever_source_name_is_stored(client, product, engine, stored):
+    photo_id = add_photo(client, product)
+    with session_scope(engine) as session:
+        session.get(models.ProductPhoto, photo_id).source_name = stored
+    for path in (
+        f"/api/products/{product}/product_photos/",
+        f"/api/products/{product}/product_photos/{photo_id}/",
+        f"/api/products/{product}/",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.get_data(as_text=True))
+    shown = xml(client.get(f"/api/products/{product}/product_photos/{photo_id}/"))
+    assert shown.findtext("source_name").replace("\ufffd", "") == "".join(
+        c for c in stored if c not in "\ufffe\uffff\x01"
+    )
+
+
+# Storage failures (issue 10, item 15) and no paths in answers (item 20) ----------------
+
+
+class _FailingFile:
+    """A file whose writes fail with ``error`` once ``good`` bytes are written."""
+
+    def __init__(self, real, error: OSError, good: int):
+        self.real, self.error, self.good = real, error, good
+
+    def write(self, data: bytes) -> int:
+        if len(data) > self.good:
+            self.real.write(data[: self.good])  # the disk took part of it
+            self.good = 0
+            raise self.error
+        self.good -= len(data)
+        return self.real.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.real.close()
+
+
+def fail_store_writes(monkeypatch, code: int, *, names: str = "", at_open: bool = False):
+    """Make the store's writes of files whose name holds ``names`` fail with ``code``,
+    as a full (ENOSPC) or read-only (EROFS) disk does."""
+
+    def failing_open(path, mode="r", *args, **kwargs):
+        if "x" not in mode or names not in str(path):
+            return open(path, mode, *args, **kwargs)
+        error = OSError(code, os.strerror(code), str(path))
+        if at_open:
+            raise error
+        return _FailingFile(open(path, mode, *args, **kwargs), error, good=10)
+
+    monkeypatch.setattr(photos, "open", failing_open, raising=False)
+
+
+def fail_cleanups(monkeypatch):
+    """Make every removal of a file fail, as on a disk that went read-only meanwhile."""
+
+    def failing_unlink(self, missing_ok=False):
+        raise OSError(errno.EIO, os.strerror(errno.EIO), str(self))
+
+    monkeypatch.setattr(photos.Path, "unlink", failing_unlink)
+
+
+def assert_no_path_in(response, settings) -> None:
+    body = response.get_data(as_text=True)
+    assert str(settings.data_dir) not in body and ".part" not in body
+    assert str(settings.data_dir.parent) not in body
+
+
+@pytest.mark.parametrize(
+    ("code", "at_open", "status", "kind"),
+    [
+        pytest.param(errno.ENOSPC, False, 507, "storage.full", id="ENOSPC"),
+        pytest.param(errno.EDQUOT, False, 507, "storage.full", id="EDQUOT"),
+        pytest.param(errno.EROFS, True, 503, "storage.unavailable", id="EROFS"),
+        pytest.param(errno.EACCES, True, 503, "storage.unavailable", id="EACCES"),
+        pytest.param(errno.EIO, False, 503, "storage.unavailable", id="EIO"),
+    ],
+)
+def test_a_store_that_cannot_write_answers_its_own_error_and_keeps_nothing(
+    client, product, store, engine, settings, monkeypatch, caplog, code, at_open, status, kind
+):
+    fail_store_writes(monkeypatch, code, at_open=at_open)
+    with caplog.at_level(logging.ERROR, logger="xmlapi"):
+        response = upload(client, product, images.jpeg((300, 200)))
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert error_type(response) == kind
+    assert ("Retry-After" in response.headers) == (status == 503)
+    assert_no_path_in(response, settings)
+    assert (files(store), count_photos(engine)) == (set(), 0)
+    assert caplog.records and os.strerror(code) in caplog.records[0].getMessage()
+    monkeypatch.undo()
+    add_photo(client, product)  # once the disk is back, uploads work again
+
+
+def test_a_scale_that_cannot_be_written_after_the_original_leaves_nothing(
+    client, product, store, engine, monkeypatch
+):
+    fail_store_writes(monkeypatch, errno.ENOSPC, names="_256.")
+    response = upload(client, product, images.jpeg((300, 200)))
+    assert (response.status_code, error_type(response)) == (507, "storage.full")
+    assert (files(store), count_photos(engine)) == (set(), 0)
+
+
+def test_a_failed_cleanup_keeps_the_first_error_and_check_reports_the_orphans(
+    client, product, store, engine, settings, check, monkeypatch, caplog
+):
+    fail_store_writes(monkeypatch, errno.ENOSPC, names="_512.")
+    fail_cleanups(monkeypatch)
+    with caplog.at_level(logging.ERROR, logger="xmlapi"):
+        response = upload(client, product, images.jpeg((300, 200)))
+    monkeypatch.undo()
+    assert (response.status_code, error_type(response)) == (507, "storage.full")
+    assert_no_path_in(response, settings)
+    assert count_photos(engine) == 0
+    messages = [record.getMessage() for record in caplog.records]
+    assert os.strerror(errno.ENOSPC) in messages[0]  # the first error, logged first
+    left = {name for name, _pending in files(store)}
+    assert len(left) == 2  # the original and the 512 scale, both still .part
+    assert all(any(name in message for message in messages[1:]) for name in left)
+    _age(store)
+    report = check()
+    assert report.exit_code == 1
+    assert all(f"orphan: {name}.part" in report.output for name in left)
+    assert check("--fix").exit_code == 0
+    assert files(store) == set()
+
+
+def test_no_answer_shows_a_path_of_the_store(client, product, settings, monkeypatch):
+    answers = [
+        upload(client, product, data)
+        for data in (
+            truncated_jpeg(),
+            corrupt_png(),
+            b"\xff\xd8\xff" + b"\x00" * 100,
+            b"\x89PNG\r\n\x1a\n" + b"\x00" * 100,
+            b"GIF89a" + b"\x00" * 100,
+            b"RIFF\x00\x00\x00\x00WEBP" + b"\x00" * 100,
+            images.jpeg()[:200],
+        )
+    ]
+    assert {response.status_code for response in answers} == {415}
+    photo_id = add_photo(client, product)
+    for entry in list(photos.FileSystemStore(root=settings.data_dir / "photos").entries()):
+        os.remove(settings.data_dir / "photos" / entry.name)
+    answers.append(fetch(client, product, photo_id))
+    assert answers[-1].status_code == 500
+    for response in answers:
+        assert_no_path_in(response, settings)
+
+
+# Decode memory (issue 10, item 17) -------------------------------------------------------
+
+
+def test_an_image_too_big_to_decode_is_413_from_its_header(client, product, store, engine):
+    data = images.rgba16_png()  # 687 KB, 88 MP: under the pixel cap, 353 MB decoded
+    assert len(data) < 700_000
+    started = time.perf_counter()
+    response = upload(client, product, data)
+    assert time.perf_counter() - started < 1.5
+    assert (response.status_code, error_type(response)) == (413, "image.too_large")
+    assert "MB" in xml(response).findtext(".//message")
+    assert (files(store), count_photos(engine)) == (set(), 0)
+
+
+def test_the_decode_cap_is_a_setting(make_app, settings):
+    data = images.png_with_alpha((200, 100))  # 80 000 bytes decoded (RGBA)
+    tight = client_of(make_app(settings.replace(max_decode_bytes=79_999)))
+    response = upload(tight, create_locked_product(tight, code="TIGHT"), data)
+    assert (response.status_code, error_type(response)) == (413, "image.too_large")
+    roomy = client_of(make_app(settings.replace(max_decode_bytes=80_000)))
+    assert upload(roomy, create_locked_product(roomy, code="ROOMY"), data).status_code == 201
+
+
+def test_a_large_jpeg_is_measured_at_the_size_it_is_decoded(make_app, settings):
+    # 2400x1600 is 15 MB at full size; decoded reduced (1/2) for its 512 scale: 3.8 MB.
+    tight = client_of(make_app(settings.replace(max_decode_bytes=4_000_000)))
+    product = create_locked_product(tight, code="JPEG")
+    response = upload(tight, product, images.jpeg((2400, 1600)))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert (
+        scales_of(xml(response))["512"]["width"],
+        scales_of(xml(response))["original"]["width"],
+    ) == ("512", "2400")
+
+
+def test_a_decode_waits_for_a_free_slot_then_answers_503(app, client, product, store, engine):
+    slots = photos.DecodeSlots(1, wait=0.05)
+    app.extensions["xmlapi.decode_limits"] = photos.DecodeLimits(slots=slots)
+    with slots.held():
+        response = upload(client, product, images.jpeg((300, 200)))
+    assert (response.status_code, error_type(response)) == (503, "server.busy")
+    assert int(response.headers["Retry-After"]) > 0
+    assert (files(store), count_photos(engine)) == (set(), 0)
+    add_photo(client, product)  # the slot is free again
+
+
+def test_sixteen_bit_greyscale_scales_keep_their_shades(client, product):
+    photo_id = add_photo(client, product, images.grey16_gradient_png(600, 300))
+    scale = decoded(fetch(client, product, photo_id, "image/*;size=256")).convert("L")
+    assert scale.size == (256, 128)
+    row = [scale.getpixel((x, 64)) for x in range(256)]
+    assert row[0] < 10 and row[-1] > 245
+    assert abs(row[64] - 64) < 12 and abs(row[192] - 192) < 12
+    assert len(set(row)) > 200  # a ramp, not a white sheet
+
+
+def test_a_committed_upload_is_served_even_when_its_rename_cannot_be_finished(
+    client, product, monkeypatch
+):
+    monkeypatch.setattr(photos.FileSystemStore, "publish", lambda self, names: None)
+    data = images.jpeg()
+    photo_id = add_photo(client, product, data)
+
+    def read_only(*_args):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(photos.os, "replace", read_only)
+    response = fetch(client, product, photo_id)
+    assert (response.status_code, response.get_data()) == (200, data)

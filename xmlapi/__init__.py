@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates")
     app.extensions["xmlapi.settings"] = settings
     app.extensions["xmlapi.photo_store"] = photos.store_from_settings(settings)
+    app.extensions["xmlapi.decode_limits"] = photos.limits_from_settings(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     logging.getLogger("xmlapi").setLevel(settings.log_level)
 

@@ -82,6 +82,8 @@ class Settings:
     default_tax_rate: Decimal = Decimal("7")
     max_body_bytes: int = 1024 * 1024
     max_photo_bytes: int = 25 * 1024 * 1024
+    max_decode_bytes: int = 128 * 1024 * 1024
+    decodes_per_worker: int = 2
     session_idle_seconds: int = 30 * 60
     lock_seconds: int = 15 * 60
     cookie_secure: bool = False
@@ -145,6 +147,19 @@ VARIABLES: tuple[_Variable, ...] = (
         "max_photo_bytes",
         _positive_int,
         "Largest photo upload; larger ones get 413 (default 25 MiB).",
+    ),
+    _Variable(
+        "XMLAPI_MAX_DECODE_BYTES",
+        "max_decode_bytes",
+        _positive_int,
+        "Most memory one photo may take decoded (width x height x bytes a pixel); "
+        "larger ones get 413 before decoding (default 128 MiB).",
+    ),
+    _Variable(
+        "XMLAPI_DECODES_PER_WORKER",
+        "decodes_per_worker",
+        _positive_int,
+        "Photos one worker process decodes at once; more wait briefly, then get 503 (default 2).",
     ),
     _Variable(
         "XMLAPI_SESSION_IDLE_SECONDS",

@@ -9,7 +9,7 @@ from lxml import etree
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from xmlapi.api.cache import RenderCache
-from xmlapi.catalog.photos import PhotoStore
+from xmlapi.catalog.photos import DecodeLimits, PhotoStore
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.settings import Settings
 from xmlapi.xml.parse import parse_document
@@ -33,6 +33,11 @@ def list_items() -> RenderCache:
 
 def photo_store() -> PhotoStore:
     return current_app.extensions["xmlapi.photo_store"]
+
+
+def decode_limits() -> DecodeLimits:
+    """This worker's photo decode limits and slots."""
+    return current_app.extensions["xmlapi.decode_limits"]
 
 
 def pricing() -> Pricing:

@@ -43,6 +43,9 @@ ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
     # The database went away under the request (restarted, connection cut): nothing of
     # it was committed, and the same request may be sent again.
     (OperationalError, 503, "database.unavailable"),
+    (catalog.StorageFull, 507, "storage.full"),
+    (catalog.StorageUnavailable, 503, "storage.unavailable"),
+    (catalog.DecoderBusy, 503, "server.busy"),
 )
 
 # Flask's and werkzeug's own errors, by status.
@@ -84,7 +87,8 @@ def _headers(exc: Exception) -> dict[str, str]:
         return {"ETag": f'"{exc.current_etag}"'}
     if isinstance(exc, OperationalError):
         return {"Retry-After": "1"}
-    return {}
+    retry_after = getattr(exc, "retry_after", None)
+    return {} if retry_after is None else {"Retry-After": str(retry_after)}
 
 
 def handle_known(exc: Exception) -> Response:

@@ -14,10 +14,16 @@ from werkzeug.http import parse_options_header
 from werkzeug.wsgi import wrap_file
 
 from xmlapi import payloads
-from xmlapi.api.common import parse_edit_body, photo_store, settings, xml_response
+from xmlapi.api.common import (
+    decode_limits,
+    parse_edit_body,
+    photo_store,
+    settings,
+    xml_response,
+)
 from xmlapi.catalog import photos
 from xmlapi.db import get_connection, get_session
-from xmlapi.xml import render
+from xmlapi.xml import chars, render
 
 bp = Blueprint("photos", __name__)
 
@@ -41,6 +47,7 @@ def add(product_id: int) -> Response:
         product_id,
         _body(),
         source_name=_source_name(),
+        limits=decode_limits(),
     )
     return xml_response(
         render.product_photo(photo),
@@ -59,10 +66,24 @@ def _body() -> Iterator[bytes]:
 
 def _source_name() -> str | None:
     """Content-Location as sent; raw UTF-8 (which WSGI hands over as Latin-1) is read
-    as UTF-8."""
+    as UTF-8. A name XML cannot carry is refused (422) before anything is stored."""
     value = request.headers.get("Content-Location", "").strip()
     if not value:
         return None
+    value = _as_utf8(value)
+    position = chars.first_unwritable(value)
+    if position is not None:
+        raise payloads.PayloadError(
+            {
+                "Content-Location": f"Character {position + 1} (U+{ord(value[position]):04X}) "
+                "cannot be written in XML; send the name without it."
+            }
+        )
+    return value
+
+
+def _as_utf8(value: str) -> str:
+    """A header's raw bytes read as UTF-8 when they are UTF-8; as sent otherwise."""
     try:
         return value.encode("latin-1").decode("utf-8")
     except UnicodeError:

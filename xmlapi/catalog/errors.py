@@ -71,3 +71,27 @@ class ImageTooLarge(CatalogError):
 
 class PhotoFileMissing(CatalogError):
     """A photo's row names a file the store does not have: the store lost data."""
+
+
+class StorageFailed(CatalogError):
+    """The photo store could not take an upload's files; nothing was kept."""
+
+    retry_after: int | None = None
+
+
+class StorageFull(StorageFailed):
+    """The photo store is out of space (or over its quota)."""
+
+
+class StorageUnavailable(StorageFailed):
+    """The photo store cannot be written (read-only, no permission, I/O errors)."""
+
+    retry_after = 60
+
+
+class DecoderBusy(CatalogError):
+    """Every image decode slot of this process stayed busy for the whole wait."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

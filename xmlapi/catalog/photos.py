@@ -6,11 +6,19 @@ between the commit and the rename leaves ``.part`` files that a committed row na
 first read (or ``xmlapi check --fix``) finishes the rename, so a committed row never
 points at bytes that are gone. One that dies before the commit leaves orphan files that
 no row names, which ``xmlapi check`` reports and ``--fix`` removes.
+
+A store that cannot take the files (a full or read-only disk) fails the upload before
+its rows commit, with StorageFull or StorageUnavailable; a file its cleanup cannot
+remove is logged and left for ``xmlapi check``. Decoding is bounded by pixels and by
+decoded bytes, both read from the header, and by a few decode slots per process.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import datetime as dt
+import errno
 import hashlib
 import io
 import itertools
@@ -18,8 +26,10 @@ import logging
 import os
 import secrets
 import struct
+import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Protocol
@@ -30,10 +40,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from xmlapi.catalog import products, writes
 from xmlapi.catalog.errors import (
+    DecoderBusy,
     ImageTooLarge,
     NotFound,
     PhotoFileMissing,
     RuleBroken,
+    StorageFailed,
+    StorageFull,
+    StorageUnavailable,
     UnsupportedImage,
 )
 from xmlapi.models import PhotoScale, ProductPhoto
@@ -54,9 +68,24 @@ _PILLOW_FORMATS = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "GIF": "gif", "W
 # Pillow's own default limit, so its bomb warning never fires for an image we accept;
 # above it we refuse from the header, before any pixel is decoded.
 MAX_PIXELS = 89_478_485
-# Each JPEG scale decodes at no less than twice its box (Pillow's draft()), never at
-# full size; other formats are decoded whole, which MAX_PIXELS bounds.
+# What decoding may take: the pixels Pillow keeps times the bytes it keeps each in
+# (XMLAPI_MAX_DECODE_BYTES), checked from the header too.
+MAX_DECODE_BYTES = 128 * 1024 * 1024
+# A JPEG is decoded reduced (Pillow's draft(): 1/2, 1/4 or 1/8) to no less than twice
+# the 512 box. PNG, GIF and WebP decoders cannot reduce: they are decoded whole (which
+# MAX_DECODE_BYTES bounds) and then reduced strip by strip, so that no second full-size
+# copy is ever made (Pillow's own resize premultiplies RGBA and converts modes whole).
 REDUCING_GAP = 2.0
+STRIP_BYTES = 4 * 1024 * 1024
+# Bytes Pillow keeps a pixel in, by mode (RGB is kept in four); others take four.
+_PIXEL_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
+_SCALABLE_MODES = ("RGB", "RGBA", "L", "LA", "CMYK")
+# Pillow's WebP decoder holds the picture three times over while it decodes (libwebp's
+# buffer, a bytes copy of it, the image); measured: 5000x5000 RGBA took 376 MB.
+_DECODER_COPIES = {"webp": 3}
+# A caller waits this long for a decode slot before it gets 503 with Retry-After.
+DECODE_WAIT_SECONDS = 5.0
+DECODE_RETRY_AFTER = 5
 JPEG_QUALITY = 85
 SOURCE_NAME_LENGTH = 1023
 # EXIF orientation -> the transposition that makes the picture upright.
@@ -107,8 +136,9 @@ class PhotoStore(Protocol):
     """Where photo files live. Names are relative POSIX paths chosen by the catalog."""
 
     def write(self, name: str, chunks: Iterable[bytes]) -> Written:
-        """Write ``chunks`` under ``name``'s temporary name, durably; on failure nothing
-        is left behind."""
+        """Write ``chunks`` under ``name``'s temporary name, durably. Raises StorageFull
+        or StorageUnavailable when the store cannot take them (what ``chunks`` raises
+        passes through); on failure nothing is left behind, or what is left is logged."""
 
     def read_pending(self, name: str) -> BinaryIO:
         """Open a file that is still under its temporary name."""
@@ -117,7 +147,8 @@ class PhotoStore(Protocol):
         """Rename written files into place (once their rows have committed)."""
 
     def discard(self, names: Iterable[str]) -> None:
-        """Remove written files that were never published (their rows did not commit)."""
+        """Remove written files that were never published (their rows did not commit);
+        never raises: a file it cannot remove is logged, and `xmlapi check` finds it."""
 
     def open(self, name: str) -> StoredFile:
         """Open a published file; raises FileNotFoundError."""
@@ -157,21 +188,42 @@ class FileSystemStore:
 
     def write(self, name: str, chunks: Iterable[bytes]) -> Written:
         part = self._part(name)
-        self._make_dirs(part.parent)
+        source = _Source(chunks)
         digest, size = hashlib.sha256(), 0
         try:
+            self._make_dirs(part.parent)
             with open(part, "xb") as out:
-                for chunk in chunks:
+                for chunk in source:
                     out.write(chunk)
                     digest.update(chunk)
                     size += len(chunk)
                 out.flush()
                 os.fsync(out.fileno())
             _fsync_directory(part.parent)
+        except OSError as exc:
+            if exc is source.error:
+                self._remove(part, name)
+                raise
+            failure = _storage_failure(name, exc)  # logged before the cleanup's own errors
+            self._remove(part, name)
+            raise failure from exc
         except BaseException:
-            part.unlink(missing_ok=True)
+            self._remove(part, name)
             raise
         return Written(size, digest.hexdigest())
+
+    def _remove(self, path: Path, name: str) -> None:
+        """Remove a file of a failed upload; one that stays is logged, never raised."""
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.error(
+                "photo file %s%s: could not remove it after a failed upload (%s); "
+                "`xmlapi check` reports it as an orphan",
+                name,
+                PENDING,
+                exc,
+            )
 
     def _make_dirs(self, directory: Path) -> None:
         if directory.is_dir():
@@ -180,7 +232,10 @@ class FileSystemStore:
         _fsync_directory(directory.parent)
 
     def read_pending(self, name: str) -> BinaryIO:
-        return open(self._part(name), "rb")
+        try:
+            return open(self._part(name), "rb")
+        except OSError as exc:
+            raise _storage_failure(name, exc) from exc
 
     def publish(self, names: Iterable[str]) -> None:
         # The rows have committed, so nothing here may fail the request: a .part file
@@ -209,7 +264,7 @@ class FileSystemStore:
 
     def discard(self, names: Iterable[str]) -> None:
         for name in names:
-            self._part(name).unlink(missing_ok=True)
+            self._remove(self._part(name), name)
 
     def open(self, name: str) -> StoredFile:
         # The caller closes the stream (it is served after this returns).
@@ -219,10 +274,21 @@ class FileSystemStore:
         except FileNotFoundError:
             if not self._part(name).exists():
                 raise
-            log.warning("photo file %s: finishing an upload interrupted after commit", name)
-            self._finish(name)
-            stream = open(path, "rb")  # noqa: SIM115
+            stream = self._open_unfinished(name)
         return StoredFile(stream, os.fstat(stream.fileno()).st_size)
+
+    def _open_unfinished(self, name: str) -> BinaryIO:
+        """A committed file still under its temporary name: finish its rename, or, when
+        the store cannot (a read-only disk), serve it from where it is."""
+        log.warning("photo file %s: finishing an upload interrupted after commit", name)
+        try:
+            self._finish(name)
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            log.error("photo file %s: rename into place failed (%s); served as it is", name, exc)
+            return open(self._part(name), "rb")
+        return open(self._path(name), "rb")
 
     def delete(self, names: Iterable[str]) -> None:
         for name in names:
@@ -250,6 +316,36 @@ class FileSystemStore:
         (self._part(entry.name) if entry.pending else self._path(entry.name)).unlink(
             missing_ok=True
         )
+
+
+class _Source:
+    """Chunks to store; remembers what reading them raised, so that a client's failure
+    (a reset connection is an OSError too) is never taken for the store's."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = chunks
+        self.error: BaseException | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._chunks
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+
+# errno values that mean "no room"; any other OSError means the store cannot be written.
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+
+
+def _storage_failure(name: str, exc: OSError) -> StorageFailed:
+    """The catalog error for a store that failed; logs the cause (paths stay in the log)."""
+    log.error("photo file %s: the store failed: %s", name, exc)
+    if exc.errno in _NO_SPACE:
+        return StorageFull("The photo store is full; nothing was stored. Try again later.")
+    return StorageUnavailable(
+        "The photo store cannot be written to right now; nothing was stored. Try again later."
+    )
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -303,34 +399,98 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def make_scales(stream: BinaryIO, kind: str, *, max_pixels: int = MAX_PIXELS) -> Picture:
+class DecodeSlots:
+    """How many images this process decodes at once: each decode holds a slot, and a
+    caller that finds none free for ``wait`` seconds gets DecoderBusy."""
+
+    def __init__(self, count: int, *, wait: float = DECODE_WAIT_SECONDS) -> None:
+        self._slots = threading.BoundedSemaphore(count)
+        self.wait = wait
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        if not self._slots.acquire(timeout=self.wait):
+            raise DecoderBusy(
+                "Too many photos are being processed right now; send it again shortly.",
+                DECODE_RETRY_AFTER,
+            )
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+@dataclass(frozen=True)
+class DecodeLimits:
+    """What one upload may cost to decode, and the slots decodes share (None: no bound)."""
+
+    max_pixels: int = MAX_PIXELS
+    max_bytes: int = MAX_DECODE_BYTES
+    slots: DecodeSlots | None = None
+
+
+NO_SLOTS = DecodeLimits()
+
+
+def limits_from_settings(settings: Settings) -> DecodeLimits:
+    """The limits of one worker process: its own slots."""
+    return DecodeLimits(
+        max_bytes=settings.max_decode_bytes, slots=DecodeSlots(settings.decodes_per_worker)
+    )
+
+
+def make_scales(stream: BinaryIO, kind: str, *, limits: DecodeLimits = NO_SLOTS) -> Picture:
     """Check the image in ``stream`` and make its 512 and 256 scales, upright.
 
-    Raises ImageTooLarge when the header claims more than ``max_pixels`` (nothing is
-    decoded then) and UnsupportedImage when Pillow cannot open, verify or decode it.
+    Raises ImageTooLarge when the header claims more pixels, or more decoded bytes, than
+    ``limits`` allow (nothing is decoded then), DecoderBusy when no decode slot frees up
+    in time, and UnsupportedImage when Pillow cannot open, verify or decode it.
     """
-    _check(stream, kind, max_pixels)
+    _check(stream, kind, limits.max_pixels)
     try:
         with _open(stream, kind) as image:
-            orientation = image.getexif().get(_EXIF_ORIENTATION)
-            turn = _ORIENTATIONS.get(orientation)
-            upright = orientation not in (5, 6, 7, 8)
-            width, height = image.size if upright else image.size[::-1]
-            icc_profile = None if image.mode == "CMYK" else image.info.get("icc_profile")
-            large = _workable(image)
-            large.thumbnail((512, 512), reducing_gap=REDUCING_GAP)
-            if turn is not None:
-                large = large.transpose(turn)
-            small = large.copy()
-            small.thumbnail((256, 256), reducing_gap=REDUCING_GAP)
-            scales = [
-                _encode("512", large, icc_profile),
-                _encode("256", small, icc_profile),
-            ]
+            size = image.size
+            image.draft(image.mode, _times(_fit(size, 512), REDUCING_GAP))
+            _check_decoded_bytes(image, kind, limits.max_bytes)
+            with _decoding(limits):
+                # A PNG's EXIF may follow its pixels: reading it decodes them.
+                orientation = image.getexif().get(_EXIF_ORIENTATION)
+                icc_profile = None if image.mode == "CMYK" else image.info.get("icc_profile")
+                large = _reduced(image, 512)
+                image.close()  # the decoded pixels go before the slot does
+        return _picture(kind, size, orientation, icc_profile, large)
     except Image.DecompressionBombError:
-        raise ImageTooLarge(_too_large_message(max_pixels)) from None
+        raise ImageTooLarge(_too_large_message(limits.max_pixels)) from None
     except _UNREADABLE as exc:
-        raise UnsupportedImage(f"The {kind.upper()} image could not be decoded: {exc}") from None
+        raise _unreadable(kind, exc) from None
+
+
+@contextmanager
+def _decoding(limits: DecodeLimits) -> Iterator[None]:
+    """Hold a decode slot (when there are slots); afterwards hand freed memory back."""
+    with nullcontext() if limits.slots is None else limits.slots.held():
+        try:
+            yield
+        finally:
+            _give_back_memory()
+
+
+def _picture(
+    kind: str,
+    size: tuple[int, int],
+    orientation: int | None,
+    icc_profile: bytes | None,
+    large: Image.Image,
+) -> Picture:
+    """The upright scales of a reduced image; ``size`` is the original's, as stored."""
+    turn = _ORIENTATIONS.get(orientation)
+    width, height = size if orientation not in (5, 6, 7, 8) else size[::-1]
+    large.thumbnail((512, 512), reducing_gap=REDUCING_GAP)
+    if turn is not None:
+        large = large.transpose(turn)
+    small = large.copy()
+    small.thumbnail((256, 256), reducing_gap=REDUCING_GAP)
+    scales = [_encode("512", large, icc_profile), _encode("256", small, icc_profile)]
     return Picture(kind, width, height, scales)
 
 
@@ -344,9 +504,47 @@ def _check(stream: BinaryIO, kind: str, max_pixels: int) -> None:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageTooLarge(_too_large_message(max_pixels)) from None
     except _UNREADABLE as exc:
-        raise UnsupportedImage(
-            f"The bytes are not a readable {kind.upper()} image: {exc}"
-        ) from None
+        raise _unreadable(kind, exc) from None
+
+
+def _unreadable(kind: str, exc: Exception) -> UnsupportedImage:
+    """415 for bytes Pillow refused; its words stay in the log (they can name our files)."""
+    log.info("refused an unreadable %s upload: %s", kind, exc)
+    return UnsupportedImage(
+        f"The bytes are not a readable {kind.upper()} image (damaged, truncated or not "
+        "what they claim to be); send the image's raw bytes as the body."
+    )
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None where the C library has none."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
+def _give_back_memory() -> None:
+    """Return freed pages to the system. glibc keeps what a thread freed in that
+    thread's arena: without this, a worker whose threads each decoded one large image
+    once keeps that much memory per thread for good."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def _check_decoded_bytes(image: Image.Image, kind: str, max_bytes: int) -> None:
+    """Refuse, from the header, an image that would take more than ``max_bytes`` decoded
+    (at the size it will be decoded at: a JPEG's draft is already set)."""
+    pixel_bytes = _PIXEL_BYTES.get(image.mode, 4) * _DECODER_COPIES.get(kind, 1)
+    needed = image.width * image.height * pixel_bytes
+    if needed > max_bytes:
+        raise ImageTooLarge(
+            f"The image would take {needed / 1e6:.0f} MB of memory to decode; at most "
+            f"{max_bytes / 1e6:.0f} MB are allowed. Send a smaller image (fewer pixels)."
+        )
 
 
 def _open(stream: BinaryIO, kind: str) -> Image.Image:
@@ -365,11 +563,46 @@ def _too_large_message(max_pixels: int) -> str:
     )
 
 
-def _workable(image: Image.Image) -> Image.Image:
-    """The image in a mode scales can be resized and saved in. JPEGs are left unloaded,
-    so thumbnail() can decode them reduced."""
-    if image.mode in ("RGB", "RGBA", "L", "LA", "CMYK"):
+def _fit(size: tuple[int, int], box: int) -> tuple[int, int]:
+    """``size`` shrunk to fit a ``box`` square, keeping its aspect; never enlarged."""
+    scale = min(box / size[0], box / size[1], 1)
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def _times(size: tuple[int, int], factor: float) -> tuple[int, int]:
+    return round(size[0] * factor), round(size[1] * factor)
+
+
+def _reduced(image: Image.Image, box: int) -> Image.Image:
+    """The decoded image in a mode scales are made in, reduced by a whole factor to no
+    less than twice ``box``: converted and reduced strip by strip, never copied whole."""
+    fit = _fit(image.size, box)
+    factor = tuple(
+        max(1, int(whole / part / REDUCING_GAP))
+        for whole, part in zip(image.size, fit, strict=True)
+    )
+    rows = max(1, STRIP_BYTES // (image.width * 4) // factor[1]) * factor[1]
+    canvas = None
+    for top in range(0, image.height, rows):
+        strip = _scalable(image.crop((0, top, image.width, min(image.height, top + rows))))
+        if factor != (1, 1):
+            strip = strip.reduce(factor)
+        if canvas is None:
+            size = (-(-image.width // factor[0]), -(-image.height // factor[1]))
+            canvas = Image.new(strip.mode, size)
+        canvas.paste(strip, (0, top // factor[1]))
+    return canvas
+
+
+def _scalable(image: Image.Image) -> Image.Image:
+    """The image in a mode scales can be resized and saved in; 16-bit greys are brought
+    down to 8 bits (Pillow would clip them to white)."""
+    if image.mode in _SCALABLE_MODES:
         return image
+    if image.mode.startswith("I"):
+        return image.point(lambda value: value * (1 / 256)).convert("L")
+    if image.mode == "1":
+        return image.convert("L")
     return image.convert("RGBA" if image.has_transparency_data else "RGB")
 
 
@@ -413,13 +646,14 @@ def add(
     body: Iterable[bytes],
     *,
     source_name: str | None = None,
-    max_pixels: int = MAX_PIXELS,
+    limits: DecodeLimits = NO_SLOTS,
 ) -> ProductPhoto:
     """Store an uploaded image and its scales as the product's last photo; commits.
 
     Raises NotFound, UnsupportedImage (not a JPEG, PNG, GIF or WebP we can read),
-    ImageTooLarge and RuleBroken (a source name over 1023 characters); whatever reading
-    ``body`` raises passes through. Nothing is left behind on any failure.
+    ImageTooLarge, DecoderBusy, StorageFull, StorageUnavailable and RuleBroken (a source
+    name over 1023 characters); whatever reading ``body`` raises passes through. Nothing
+    is left behind on any failure (a file that cannot be removed is logged).
     """
     product = products.get_plain(session, product_id)
     # No transaction stays open while the body arrives and the scales are made.
@@ -440,16 +674,25 @@ def add(
     token = secrets.token_hex(16)
     written: list[str] = []
     try:
-        photo = _write_photo(session, store, product, body, kind, token, written, max_pixels)
+        photo = _write_photo(session, store, product, body, kind, token, written, limits)
         photo.source_name = source_name
         stamp(product)
         writes.commit(session)
     except BaseException:
-        session.rollback()
-        store.discard(written)
+        _undo(session, store, written)
         raise
     store.publish(written)
     return photo
+
+
+def _undo(session: Session, store: PhotoStore, written: list[str]) -> None:
+    """Roll back a failed upload and remove its files; a failure here is logged and
+    never replaces the error that made the upload fail."""
+    try:
+        session.rollback()
+    except Exception:
+        log.exception("rollback after a failed photo upload failed")
+    store.discard(written)
 
 
 def _write_photo(
@@ -460,7 +703,7 @@ def _write_photo(
     kind: str,
     token: str,
     written: list[str],
-    max_pixels: int,
+    limits: DecodeLimits,
 ) -> ProductPhoto:
     """Write the original and its scales under temporary names (each name is added to
     ``written`` once it is on disk) and add the photo's rows to the session."""
@@ -469,7 +712,7 @@ def _write_photo(
     written.append(original)
     started = time.perf_counter()
     with store.read_pending(original) as stream:
-        picture = make_scales(stream, kind, max_pixels=max_pixels)
+        picture = make_scales(stream, kind, limits=limits)
     elapsed = time.perf_counter() - started
     log.debug("scales of a %d-byte %s made in %.3fs", saved.size, kind, elapsed)
     rows = []

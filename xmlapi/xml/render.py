@@ -21,6 +21,7 @@ from lxml import etree
 from xmlapi.catalog import costs, pricing, stock
 from xmlapi.catalog.photos import SIZES
 from xmlapi.catalog.reference import KINDS_BY_PLURAL, Kind
+from xmlapi.xml import chars
 
 # lxml writes its declaration with single quotes; some legacy clients look for this
 # exact byte string, so it is written as a constant.
@@ -355,8 +356,18 @@ def product_photo(photo: Any) -> etree._Element:
         leaf(item, "format", scale.format)
         leaf(item, "width", scale.width)
         leaf(item, "height", scale.height)
-    leaf(el, "source_name", photo.source_name)
+    leaf(el, "source_name", _stored_text(photo.source_name))
     return el
+
+
+def _stored_text(value: str | None) -> str | None:
+    """Stored text as XML can carry it: a render never fails on what older versions kept."""
+    if value is None:
+        return None
+    safe = chars.writable(value)
+    if safe != value:
+        log.warning("stored text %r holds characters XML cannot carry; shown as U+FFFD", value)
+    return safe
 
 
 def product_photos(photos: Iterable[Any]) -> etree._Element:
