@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, request
@@ -111,17 +112,20 @@ def list_query(rules: Pricing) -> products.ListQuery:
     )
 
 
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,19}", re.ASCII)
+_LARGEST_COUNT = 2**63 - 1  # both databases' LIMIT and OFFSET are 64-bit
+
+
 def _whole_number(name: str, minimum: int) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or value < minimum:
+    value = int(raw) if _WHOLE_NUMBER.fullmatch(raw) else None
+    if value is None or not minimum <= value <= _LARGEST_COUNT:
         raise InvalidQuery(
-            f"expected a whole number of at least {minimum}, got {raw!r}", parameter=name
+            f"expected a whole number from {minimum} to {_LARGEST_COUNT} in digits 0-9,"
+            f" got {raw!r}",
+            parameter=name,
         )
     return value
 
