@@ -275,7 +275,10 @@ def test_legacy_dates_compare_whole_days_in_utc(client, legacy_product):
 def priced(client):
     """Products with costs in EUR (1.08) and GBP (1.25), sold in USD, EUR or no currency."""
     usd = create(
-        client, "/api/setup/currencies/", "currency", {"code": "USD", "name": "Dollar", "exchange_rate": "1"}
+        client,
+        "/api/setup/currencies/",
+        "currency",
+        {"code": "USD", "name": "Dollar", "exchange_rate": "1"},
     )
     eur = create(
         client,
