@@ -177,6 +177,7 @@ def test_like_matches_sql_wildcards_literally(client):
         ('code MATCHES "(?i)a"', "(? groups"),
         ('code MATCHES "[[:alpha:]]"', "not supported in a class"),
         ('code MATCHES "[z-a]"', "bad range"),
+        ('code MATCHES "[a-\u00e9]"', "bad range"),
         ('code MATCHES "a{1,300}"', "0 to 255"),
         ('code MATCHES "a{"', "must start a repeat"),
         ('code MATCHES "(a"', "not closed"),

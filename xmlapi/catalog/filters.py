@@ -492,9 +492,10 @@ class _RegexChecker:
             if first != "-" and first not in _CLASS_CHARACTERS:
                 raise ValueError(f"{first!r} is not supported in a class")
             self.index += 1
-            if self.peek() == "-" and self.pattern[self.index + 1 : self.index + 2] not in "]":
-                last = self.pattern[self.index + 1]
-                if not (first.isalnum() and last.isalnum() and first <= last):
+            last = self.pattern[self.index + 1 : self.index + 2]
+            if self.peek() == "-" and last not in ("]", ""):
+                ascii_alnum = first.isalnum() and last.isalnum() and last in _CLASS_CHARACTERS
+                if not ascii_alnum or first > last:
                     raise ValueError(f"bad range {first}-{last}")
                 self.index += 2
             members += 1
