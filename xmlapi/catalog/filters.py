@@ -505,16 +505,15 @@ class _RegexChecker:
 
     def quantifier(self) -> bool:
         char = self.peek()
-        if char in ("*", "+", "?") and char:
+        if char and char in "*+?":
             self.index += 1
         elif char == "{":
             match = _BOUND.match(self.pattern, self.index)
             if match is None:
                 raise ValueError("'{' must start a repeat such as {2} or {1,3}")
-            low, comma, high = match.group(1), match.group(2), match.group(3)
+            low, high = match.group(1), match.group(3)
             if int(low) > 255 or (high and (int(high) > 255 or int(high) < int(low))):
                 raise ValueError("repeat counts go from 0 to 255, low before high")
-            del comma
             self.index = match.end()
         else:
             return False
