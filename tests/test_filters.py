@@ -51,6 +51,8 @@ def refused(client, **params) -> str:
         ("NOT " * 400 + 'code == "x"', "nested deeper than 32 levels"),
         ("! " * 40 + 'code == "x"', "nested deeper than 32 levels"),
         ("id IN {" + ", ".join(["1"] * 1001) + "}", "more than 1000 values"),
+        (" OR ".join(["id == 1"] * 201), "more than 200 comparisons at character 2201"),
+        ("date_cre IN {" + ", ".join(['"2024-01-01"'] * 201) + "}", "more than 200 comparisons"),
         ('date_cre == "2024-02-30"', "not a valid date"),
     ],
 )
@@ -81,6 +83,18 @@ def test_bad_count_and_offset_are_400(client, name, raw):
 @pytest.mark.parametrize("order_by", ["code\x00", "code:asc\x00", "\u0663"])
 def test_bad_order_by_is_400(client, order_by):
     assert "order_by" in refused(client, order_by=order_by)
+
+
+def test_the_largest_filters_are_served(client, catalog):  # noqa: F811
+    mug = catalog["MUG"]
+    ids = ", ".join([str(mug)] * 999)
+    assert listing(client, filter=f'id IN {{{ids}}} && code IN[c] {{"mug"}}') == ["MUG"]
+    codes = ", ".join(['"MUG"'] * 999)
+    assert listing(client, filter=f"code IN[cd] {{{codes}, nil}}") == ["MUG"]
+    chain = " OR ".join([f"id == {mug}"] * 100 + ['code LIKE "SHIRT-R*"'] * 100)
+    assert listing(client, filter=chain) == ["SHIRT-RED", "MUG"]
+    days = ", ".join(['"2001-01-01"'] * 199)
+    assert listing(client, filter=f"date_cre IN {{{days}}}") == []
 
 
 def test_the_largest_count_and_offset_are_served(client, catalog):  # noqa: F811

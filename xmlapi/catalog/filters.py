@@ -28,6 +28,9 @@ from xmlapi.textfold import fold, fold_sql
 
 MAX_DEPTH = 32  # nested parentheses and NOTs
 MAX_VALUES = 1000  # values in one filter, IN lists included
+# Comparisons in one filter: SQLite refuses expressions nested 1000 deep, and a chain of
+# ORs (or ANDs) nests one level per term.
+MAX_TERMS = 200
 MAX_PATTERN = 100  # characters of a MATCHES pattern
 MAX_REPEATS = 2  # quantifiers in a MATCHES pattern
 
@@ -145,6 +148,7 @@ class _Parser:
         self.fields = fields
         self.depth = 0
         self.values = 0
+        self.terms = 0
 
     @property
     def token(self) -> Token:
@@ -197,7 +201,7 @@ class _Parser:
             return expression
         for word, value in (("TRUEPREDICATE", True), ("FALSEPREDICATE", False)):
             if self.keyword(word):
-                self.count_value(start)
+                self.count_term(start)
                 return Constant(value)
         return self.comparison()
 
@@ -206,6 +210,7 @@ class _Parser:
 
     def comparison(self) -> Comparison:
         name_token = self.advance()
+        self.count_term(name_token)
         if name_token.kind != "word":
             raise InvalidQuery("expected a field name", name_token.position)
         name = name_token.value.lower()
@@ -248,7 +253,9 @@ class _Parser:
             raise InvalidQuery(f"{operator.upper()} takes a list such as {{1, 2}}", start.position)
         values = [self.value(spec, operator, modifiers)]
         while self.token.kind == "comma":
-            self.advance()
+            comma = self.advance()
+            if spec.type == "date":  # each day is a comparison of its own
+                self.count_term(comma)
             values.append(self.value(spec, operator, modifiers))
         if self.token.kind != "rbrace":
             raise InvalidQuery("expected ',' or '}'", self.token.position)
@@ -256,6 +263,11 @@ class _Parser:
         if operator == "between" and len(values) != 2:
             raise InvalidQuery("BETWEEN takes two values: {low, high}", start.position)
         return tuple(values)
+
+    def count_term(self, token: Token) -> None:
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            raise InvalidQuery(f"more than {MAX_TERMS} comparisons", token.position)
 
     def count_value(self, token: Token) -> None:
         self.values += 1
@@ -555,11 +567,7 @@ def to_sql(node: Any, fields: Mapping[str, FieldSpec]) -> ColumnElement:
 def _comparison(node: Comparison, spec: FieldSpec) -> ColumnElement:
     column = spec.column
     if node.operator == "in":
-        terms = [
-            _comparison(Comparison(node.field, "==", node.modifiers, (v,)), spec)
-            for v in node.values
-        ]
-        return or_(*terms)
+        return _in_list(spec, node.values, node.modifiers)
     if node.operator == "between":
         low, high = node.values
         return and_(
@@ -572,6 +580,35 @@ def _comparison(node: Comparison, spec: FieldSpec) -> ColumnElement:
     return _compare(spec, column, node.operator, value, node.modifiers)
 
 
+def _in_list(spec: FieldSpec, values: tuple, modifiers: str) -> ColumnElement:
+    """``IN {...}``: one SQL ``IN`` (a day per comparison for dates), or'ed with
+    ``IS NULL`` when nil is listed."""
+    column = spec.column
+    listed = [value for value in values if value is not None]
+    terms = [column.is_(None)] if len(listed) < len(values) else []
+    if spec.type == "date":
+        terms += [_compare(spec, column, "==", day, "") for day in listed]
+    else:
+        if spec.type == "decimal":  # a value the column cannot hold equals nothing
+            quantum = column.type.quantum
+            listed = [v for v in listed if v.quantize(quantum, rounding=ROUND_FLOOR) == v]
+        target, normal = _text_target(column, modifiers)
+        if listed:
+            in_list = target.in_([normal(value) for value in listed])
+            terms.append(_two_valued(column, in_list, "=="))
+    return or_(*terms) if terms else false()
+
+
+def _text_target(column, modifiers: str) -> tuple[Any, Callable[[Any], Any]]:
+    """What a text comparison with these modifiers compares: the column's folded or
+    lower-cased text, and the same done to the value."""
+    if "d" in modifiers:
+        return fold_sql(column), fold
+    if "c" in modifiers:
+        return lower_sql(column), str.lower
+    return column, lambda value: value
+
+
 def _compare(spec: FieldSpec, column, operator: str, value: Any, modifiers: str):
     """A comparison that is never NULL: false on an empty field, but true for ``!=``."""
     if spec.type == "decimal":
@@ -580,11 +617,9 @@ def _compare(spec: FieldSpec, column, operator: str, value: Any, modifiers: str)
             return _two_valued(column, true() if operator == "true" else false(), operator)
     if spec.type == "date":
         return _two_valued(column, _day_comparison(column, operator, value), operator)
-    target = column
-    if "d" in modifiers:
-        target, value = fold_sql(column), fold(value)
-    elif modifiers and operator != "matches":  # MATCHES ignores case itself
-        target, value = lower_sql(column), value.lower()
+    # MATCHES ignores case itself, and its pattern was folded when read.
+    target, normal = _text_target(column, "d" if operator == "matches" else modifiers)
+    value = normal(value)
     return _two_valued(column, _OPERATIONS[operator](target, value, bool(modifiers)), operator)
 
 
