@@ -152,6 +152,8 @@ def test_values_at_the_edges_compare_exactly(client, catalog, expression, expect
         ('code MATCHES "SHIRT-[A-Z]+"', ["SHIRT-RED", "SHIRT-BLUE"]),
         ('code MATCHES "SHIRT-(RED|GREEN)"', ["SHIRT-RED"]),
         ('code MATCHES "SHIRT"', []),
+        ('code MATCHES "mug"', []),
+        ('code MATCHES "M.G"', ["MUG"]),
         ('code MATCHES[c] "m.g"', ["MUG"]),
         ('description matches[cd] "creme.*"', ["CREME"]),
         ('code MATCHES "[^S].{2,3}"', ["MUG"]),

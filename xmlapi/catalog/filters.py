@@ -617,9 +617,11 @@ def _compare(spec: FieldSpec, column, operator: str, value: Any, modifiers: str)
             return _two_valued(column, true() if operator == "true" else false(), operator)
     if spec.type == "date":
         return _two_valued(column, _day_comparison(column, operator, value), operator)
-    # MATCHES ignores case itself, and its pattern was folded when read.
-    target, normal = _text_target(column, "d" if operator == "matches" else modifiers)
-    value = normal(value)
+    if operator == "matches":  # ignores case itself; its pattern was folded when read
+        target = fold_sql(column) if "d" in modifiers else column
+    else:
+        target, normal = _text_target(column, modifiers)
+        value = normal(value)
     return _two_valued(column, _OPERATIONS[operator](target, value, bool(modifiers)), operator)
 
 
