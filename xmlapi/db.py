@@ -48,6 +48,9 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA case_sensitive_like = ON")
     cursor.close()
     dbapi_connection.create_function("xmlapi_fold", 1, textfold.fold, deterministic=True)
+    from xmlapi import sqlfunctions  # imports the models, which import this module
+
+    sqlfunctions.register(dbapi_connection)
 
 
 def init_app(app: Flask, engine: Engine) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, request
@@ -55,17 +56,19 @@ WHOLE_PAGE = 1000
 def list_products() -> Response:
     rules = pricing()
     query = list_query(rules)  # a bad query is a 400 before anything is streamed
+    # Counting before the first byte also runs the filter once: whatever the database
+    # makes of it answers as XML, not as a broken stream.
+    total = products.count(get_connection(), query)
     if query.count is not None and query.count <= WHOLE_PAGE:
-        body = b"".join(_list_document(query, rules))
+        body = b"".join(_list_document(query, rules, total))
         return Response(body, content_type=render.CONTENT_TYPE)
-    return xml_stream(_list_document(query, rules))
+    return xml_stream(_list_document(query, rules, total))
 
 
-def _list_document(query: products.ListQuery, rules: Pricing) -> Iterator[bytes]:
-    # Runs while the answer streams: the connection is opened here, inside the context
-    # that stream_with_context re-enters, so its teardown closes it at the end.
+def _list_document(query: products.ListQuery, rules: Pricing, total: int) -> Iterator[bytes]:
+    # Runs while the answer streams, inside the context stream_with_context re-enters:
+    # the request's connection is the one the count used, closed at the end.
     connection = get_connection()
-    total = products.count(connection, query)
     items = _list_items(connection, products.page(connection, query), rules)
     yield from render.stream_list("products", {"total_count": str(total)}, items)
 
@@ -118,17 +121,20 @@ def list_query(rules: Pricing) -> products.ListQuery:
     )
 
 
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,19}", re.ASCII)
+_LARGEST_COUNT = 2**63 - 1  # both databases' LIMIT and OFFSET are 64-bit
+
+
 def _whole_number(name: str, minimum: int) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or value < minimum:
+    value = int(raw) if _WHOLE_NUMBER.fullmatch(raw) else None
+    if value is None or not minimum <= value <= _LARGEST_COUNT:
         raise InvalidQuery(
-            f"expected a whole number of at least {minimum}, got {raw!r}", parameter=name
+            f"expected a whole number from {minimum} to {_LARGEST_COUNT} in digits 0-9,"
+            f" got {raw!r}",
+            parameter=name,
         )
     return value
 

@@ -15,10 +15,11 @@ from sqlalchemy import (
     bindparam,
     cast,
     func,
+    null,
     select,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from xmlapi.catalog import reference, stock
 from xmlapi.catalog.errors import (
@@ -32,8 +33,10 @@ from xmlapi.catalog.filters import FieldSpec
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.catalog.writes import commit
 from xmlapi.models import (
+    Currency,
     PhotoScale,
     Product,
+    ProductClass,
     ProductColor,
     ProductPhoto,
     ProductSize,
@@ -43,6 +46,7 @@ from xmlapi.models import (
     SupplierCost,
 )
 from xmlapi.models.products import stamp
+from xmlapi.sqlfunctions import converted_cost, margin_of
 
 if TYPE_CHECKING:
     from xmlapi.catalog.photos import PhotoStore
@@ -412,7 +416,64 @@ def filter_fields(pricing: Pricing) -> dict[str, FieldSpec]:
         "no_live_rules",
     ):
         fields[flag] = FieldSpec(getattr(p, flag), "bool")
+    fields.update(_legacy_fields())
     return fields
+
+
+def _legacy_fields() -> dict[str, FieldSpec]:
+    """The field names legacy clients filter by (one published library's list)."""
+    p = Product
+    cost = default_cost_sql()
+    nothing = null().cast(String)  # data the service does not keep: always empty
+    return {
+        "class_name": FieldSpec(
+            select(ProductClass.name)
+            .where(ProductClass.id == p.class_id)
+            .correlate(Product)
+            .scalar_subquery(),
+            "str",
+        ),
+        "cost": FieldSpec(cost, "decimal"),
+        "margin": FieldSpec(margin_of(p.sell, cost), "decimal"),
+        "date_cre": FieldSpec(p.created, "date"),
+        "date_mod": FieldSpec(p.modified, "date"),
+        "gl_inventory_asset": FieldSpec(p.gl_asset, "str"),
+        "gl_product_cogs_expense": FieldSpec(p.gl_cogs_expense, "str"),
+        "gl_product_income": FieldSpec(p.gl_income, "str"),
+        "gl_product_payable_expense": FieldSpec(nothing, "str"),
+        "long_web_description": FieldSpec(p.long_web_description, "str"),
+        "min_margin": FieldSpec(p.minimum_margin, "decimal"),
+        "multi_store_label": FieldSpec(p.multi_store_label, "str"),
+        "notes": FieldSpec(nothing, "str"),
+        "product_height": FieldSpec(p.height, "decimal"),
+        "product_length": FieldSpec(p.length, "decimal"),
+        "product_weight": FieldSpec(p.weight, "decimal"),
+        "product_width": FieldSpec(p.width, "decimal"),
+        "reorder_amt": FieldSpec(p.reorder_amount, "decimal"),
+        "reorder_point": FieldSpec(p.reorder_point, "decimal"),
+        "sell_tax_inclusive": FieldSpec(p.sell_tax_inclusive, "decimal"),
+    }
+
+
+def default_cost_sql() -> ColumnElement:
+    """The product's ``costs/cost`` as the render shows it (its default supplier cost
+    in its currency), as a correlated subquery; NULL without costs."""
+    source = aliased(Currency)
+    target_rate = (
+        select(Currency.exchange_rate)
+        .where(Currency.id == Product.currency_id)
+        .correlate(Product)
+        .scalar_subquery()
+    )
+    return (
+        select(converted_cost(SupplierCost.raw, source.exchange_rate, target_rate))
+        .select_from(SupplierCost)
+        .join(Supplier, Supplier.id == SupplierCost.supplier_id)
+        .outerjoin(source, source.id == Supplier.currency_id)
+        .where(SupplierCost.product_id == Product.id, SupplierCost.is_default)
+        .correlate(Product)
+        .scalar_subquery()
+    )
 
 
 @dataclass(frozen=True)
