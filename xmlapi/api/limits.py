@@ -71,10 +71,10 @@ def _storage(settings: Settings) -> Storage:
 class FailOpenStorage:
     """The configured storage, replaced by process memory while it fails."""
 
-    def __init__(self, storage: Storage, *, retry_seconds: float = RETRY_SECONDS):
+    def __init__(self, storage: Storage):
         self.primary = storage
         self.fallback = MemoryStorage()
-        self.retry_seconds = retry_seconds
+        self.retry_seconds = RETRY_SECONDS
         self._failed_until = 0.0
         self._lock = threading.Lock()
 
