@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         TrailingSlash(app.wsgi_app),
         max_url_bytes=settings.max_url_bytes,
         max_header_bytes=settings.max_header_bytes,
+        max_body_bytes=max(settings.max_body_bytes, settings.max_photo_bytes),
         body_seconds=settings.body_timeout_seconds,
     )
     return app

@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
+import tempfile
+import threading
 import time
 
-from werkzeug.exceptions import RequestTimeout
+from werkzeug.wsgi import ClosingIterator
 
 from xmlapi.xml.errors import error_document
 from xmlapi.xml.render import CONTENT_TYPE, to_bytes
@@ -41,85 +43,136 @@ class TrailingSlash:
 
 class RequestLimits:
     """Refuse, as XML, request targets and header fields over the service's caps (414,
-    431), and give the body a deadline: reads past it raise 408.
+    431), and read the body whole, against a deadline, before the app sees the request
+    (408 when it does not arrive in time).
 
     gunicorn's own limits are set higher (gunicorn.conf.py), so that these answers, not
-    its HTML pages, are what clients see.
+    its HTML pages, are what clients see. Reading the body first means a client that
+    trickles it holds a thread for the deadline at most, no view or database
+    transaction ever waits on the network, and an early answer (401, 428) never leaves
+    a body unread on the connection.
     """
 
-    def __init__(self, app, *, max_url_bytes: int, max_header_bytes: int, body_seconds: float):
+    def __init__(
+        self,
+        app,
+        *,
+        max_url_bytes: int,
+        max_header_bytes: int,
+        max_body_bytes: int,
+        body_seconds: float,
+    ):
         self.app = app
         self.max_url_bytes = max_url_bytes
         self.max_header_bytes = max_header_bytes
+        self.max_body_bytes = max_body_bytes
         self.body_seconds = body_seconds
 
     def __call__(self, environ, start_response):
         if _target_length(environ) > self.max_url_bytes:
-            return _refuse(
-                start_response,
-                414,
-                "uri.too_long",
-                f"The request target is longer than {self.max_url_bytes} bytes.",
-            )
+            message = f"The request target is longer than {self.max_url_bytes} bytes."
+            return _refuse(start_response, 414, "uri.too_long", message)
         if _largest_header(environ) > self.max_header_bytes:
-            return _refuse(
-                start_response,
-                431,
-                "header.too_large",
-                f"A request header field is larger than {self.max_header_bytes} bytes.",
-            )
-        environ["wsgi.input"] = DeadlineInput(
-            environ["wsgi.input"], environ.get("gunicorn.socket"), self.body_seconds
-        )
-        return self.app(environ, start_response)
-
-
-class DeadlineInput:
-    """``wsgi.input`` whose reads must all be done within ``seconds`` of the request's
-    start; otherwise RequestTimeout (408). Under gunicorn each read also waits on the
-    client's socket no longer than the time left, so a client that stops sending holds a
-    thread only that long."""
-
-    def __init__(self, stream, sock, seconds: float):
-        self._stream = stream
-        self._sock = sock
-        self._seconds = seconds
-        self._deadline = time.monotonic() + seconds
-
-    def read(self, *args):
-        return self._call(self._stream.read, *args)
-
-    def readline(self, *args):
-        return self._call(self._stream.readline, *args)
-
-    def readlines(self, *args):
-        return self._call(self._stream.readlines, *args)
-
-    def __iter__(self):
-        while line := self.readline():
-            yield line
-
-    def _call(self, method, *args):
-        left = self._deadline - time.monotonic()
-        if left <= 0:
-            raise self._timeout()
-        if self._sock is None:
-            return method(*args)
+            message = f"A request header field is larger than {self.max_header_bytes} bytes."
+            return _refuse(start_response, 431, "header.too_large", message)
         try:
-            self._sock.settimeout(left)
-            return method(*args)
-        except TimeoutError:
-            raise self._timeout() from None
-        finally:
-            self._sock.settimeout(None)
+            spool = self._buffer_body(environ)
+        except BodyTimeout:
+            message = f"The request body did not arrive within {self.body_seconds:g} s."
+            return _refuse(start_response, 408, "body.timeout", message)
+        except BodyCutShort:
+            message = "The request body ended before its Content-Length."
+            return _refuse(start_response, 400, "request.bad", message)
+        if spool is None:
+            return self.app(environ, start_response)
+        return ClosingIterator(self.app(environ, start_response), spool.close)
 
-    def _timeout(self) -> RequestTimeout:
-        if self._sock is not None:
-            # The rest of the body is not wanted: without this, gunicorn would wait for
-            # it (to find the next request on the connection) in a thread of its own.
-            with contextlib.suppress(OSError):
-                self._sock.shutdown(socket.SHUT_RD)
-        return RequestTimeout(f"The request body did not arrive within {self._seconds:g} s.")
+    def _buffer_body(self, environ):
+        """Replace ``wsgi.input`` by the body read whole (spooled to disk when large).
+
+        A body declared larger than any cap is left to the app, which refuses it (413)
+        before reading; a chunked one is read up to one byte past the cap.
+        """
+        length = _content_length(environ)
+        chunked = environ.get("wsgi.input_terminated", False) and length is None
+        if not chunked and (length is None or length == 0 or length > self.max_body_bytes):
+            return None
+        wanted = self.max_body_bytes + 1 if chunked else length
+        deadline = Deadline(self.body_seconds, environ.get("gunicorn.socket"))
+        # It outlives this call as wsgi.input, closed when the answer is done.
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+        stream = environ["wsgi.input"]
+        try:
+            while wanted > 0:
+                try:
+                    chunk = stream.read(min(CHUNK, wanted))
+                except Exception:  # any failure to read is a body cut short
+                    chunk = b""
+                deadline.check()
+                if not chunk:
+                    break
+                spool.write(chunk)
+                wanted -= len(chunk)
+        except BaseException:
+            spool.close()
+            raise
+        finally:
+            deadline.cancel()
+        if wanted > 0 and not chunked:
+            spool.close()
+            raise BodyCutShort()
+        spool.seek(0)
+        environ["wsgi.input"] = spool
+        return spool
+
+
+SPOOL_IN_MEMORY = 1024 * 1024
+CHUNK = 64 * 1024
+
+
+class BodyTimeout(Exception):
+    """The body did not arrive before its deadline."""
+
+
+class BodyCutShort(Exception):
+    """The client stopped sending before the body's declared end."""
+
+
+class Deadline:
+    """The time a body has to arrive. Under gunicorn a timer stops reading from the
+    client's socket when it passes: a read that waits on a client that sends nothing
+    (or a byte now and then) ends then, whatever gunicorn's reader does inside."""
+
+    def __init__(self, seconds: float, sock):
+        self.at = time.monotonic() + seconds
+        self.passed = threading.Event()
+        self._timer = None
+        if sock is not None:
+            self._timer = threading.Timer(seconds, self._stop, (sock,))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _stop(self, sock) -> None:
+        self.passed.set()
+        with contextlib.suppress(OSError):
+            # Reads return at once from now on, and gunicorn will not wait for the rest
+            # of the body to find a next request on this connection.
+            sock.shutdown(socket.SHUT_RD)
+
+    def check(self) -> None:
+        if self.passed.is_set() or time.monotonic() > self.at:
+            raise BodyTimeout()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def _content_length(environ) -> int | None:
+    try:
+        return int(environ.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
 
 
 def _target_length(environ) -> int:
@@ -137,15 +190,18 @@ def _largest_header(environ) -> int:
     )
 
 
+REASONS = {
+    400: "Bad Request",
+    408: "Request Timeout",
+    414: "URI Too Long",
+    431: "Request Header Fields Too Large",
+}
+
+
 def _refuse(start_response, status: int, error_type: str, message: str):
     body = to_bytes(error_document(error_type, status, message))
-    reasons = {414: "URI Too Long", 431: "Request Header Fields Too Large"}
     start_response(
-        f"{status} {reasons[status]}",
-        [
-            ("Content-Type", CONTENT_TYPE),
-            ("Content-Length", str(len(body))),
-            ("Connection", "close"),
-        ],
+        f"{status} {REASONS[status]}",
+        [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body)))],
     )
     return [body]

@@ -106,7 +106,7 @@ class Settings:
     ratelimit_failed_login: str = "10/minute"
     ratelimit_timeout_seconds: float = 0.2
     body_timeout_seconds: float = 10.0
-    max_url_bytes: int = 16 * 1024
+    max_url_bytes: int = 32 * 1024
     max_header_bytes: int = 16 * 1024
     allowed_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
@@ -225,7 +225,7 @@ VARIABLES: tuple[_Variable, ...] = (
         "XMLAPI_MAX_URL_BYTES",
         "max_url_bytes",
         _positive_int,
-        "Longest request target (path and query); longer ones get 414 (default 16384).",
+        "Longest request target (path and query); longer ones get 414 (default 32768).",
     ),
     _Variable(
         "XMLAPI_MAX_HEADER_BYTES",
