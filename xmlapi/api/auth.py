@@ -96,7 +96,7 @@ def _credentials() -> Credentials | None:
 
 
 def _refuse_login() -> NoReturn:
-    limits.count_failed_login()
+    limits.spend_login()  # a failed login like any other: 429 once over the limit
     raise AuthenticationFailed("Wrong user name or password.")
 
 

@@ -190,11 +190,6 @@ def refund_login() -> None:
     _limits().refund_login(_address())
 
 
-def count_failed_login() -> None:
-    """Count a failure that spent no attempt before (malformed credentials)."""
-    _limits().spend_login(_address())
-
-
 def spend() -> None:
     """Before every authenticated /api request: count it against the caller's budget."""
     identity = g.get("identity")
