@@ -4,6 +4,8 @@ import os
 
 from gunicorn.http import message as _message
 
+from xmlapi import server_errors
+
 bind = f"127.0.0.1:{os.environ.get('PORT', '8080')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
@@ -31,3 +33,6 @@ limit_request_fields = 128
 # A folded header line (obs-fold) is joined with a space, as RFC 9112 allows, rather
 # than refused with an HTML page.
 permit_obsolete_folding = True
+
+# What gunicorn still refuses itself is answered in XML too.
+server_errors.install()

@@ -234,3 +234,18 @@ def test_basic_only_clients_lock_put_unlock_across_workers(database_url, engine,
             assert request(base, "UNLOCK", path, headers=alice)[0] == 200
     with engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(ApiSession)) == 1
+
+
+@pytest.mark.parametrize(
+    "raw,status",
+    [
+        (b"GARBAGE\r\n\r\n", 400),
+        (b"GET /api/ HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 40_000 + b"\r\n\r\n", 431),
+        (b"GET /api/?" + b"q" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        (b"GET /api/ HTTP/1.1\r\nHost: x\r\nBad\x00Name: 1\r\n\r\n", 400),
+    ],
+)
+def test_what_gunicorn_refuses_is_answered_in_xml(server, raw, status):
+    answer_status, body = status_and_body(raw_exchange(server, raw))
+    assert answer_status == status
+    assert check_xml(body).get("status") == str(status)
