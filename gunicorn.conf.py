@@ -9,10 +9,11 @@ from xmlapi import server_errors
 bind = f"127.0.0.1:{os.environ.get('PORT', '8080')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
-# A client that trickles its body holds a thread until XMLAPI_BODY_TIMEOUT_SECONDS:
-# enough threads that a few such clients leave room for everyone else (and no more
-# than the 15 database connections a worker's pool gives).
-threads = int(os.environ.get("XMLAPI_THREADS", "8"))
+# A client that trickles its body holds a thread until XMLAPI_BODY_TIMEOUT_SECONDS
+# (without a database connection: the body is read before the app runs). A worker
+# accepts connections whatever its threads are doing, so a handful of such clients may
+# all land on one worker: enough threads that they leave room for everyone else.
+threads = int(os.environ.get("XMLAPI_THREADS", "16"))
 # Load the app once in the master: a bad setting or an old schema stops start-up with
 # one line, and workers share the imported code.
 preload_app = True

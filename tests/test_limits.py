@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import random
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
@@ -15,6 +18,7 @@ import redis
 from tests.conftest import basic, client_of
 from tests.helpers import error_type
 from xmlapi.api import limits
+from xmlapi.catalog import auth as catalog_auth
 
 REDIS_URL = "redis://127.0.0.1:6379"
 
@@ -204,3 +208,31 @@ def test_the_storage_is_tried_again_after_a_while(app, make_app, monkeypatch):
 def test_a_working_storage_is_not_degraded(client, app):
     assert client.get("/api/").status_code == 200
     assert not limits.degraded(app)
+
+
+def test_parallel_wrong_passwords_over_two_workers_on_redis(redis_app, make_app, monkeypatch):
+    settings = redis_app.replace(ratelimit_failed_login="10/minute")
+    workers = [make_app(settings), make_app(settings)]
+    hashed = []
+    real_check = catalog_auth.check_password_hash
+
+    def slow_check(*args):
+        hashed.append(1)
+        time.sleep(0.02)
+        return real_check(*args)
+
+    monkeypatch.setattr(catalog_auth, "check_password_hash", slow_check)
+
+    address = f"10.{os.getpid() % 256}.{random.randrange(256)}.{random.randrange(256)}"
+
+    def guess(n: int) -> int:
+        client = client_of(workers[n % 2], None)
+        client.environ_base["REMOTE_ADDR"] = address  # apart from other runs on this Redis
+        return client.get(
+            "/api/", headers={"Authorization": basic("alice", f"guess {n}")}
+        ).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(guess, range(64)))
+    assert len(hashed) <= 10
+    assert statuses.count(429) == 64 - len(hashed)
