@@ -3,7 +3,10 @@
 A request with a live ``LS_SERVER_SESSION_ID`` cookie is authenticated by it without
 rehashing any password, even when Basic credentials of the same user come along (as
 legacy clients send them on every request). Credentials of another user win over the
-cookie and open a new session.
+cookie and open a new session. Requests with Basic credentials and no cookie share the
+live session the same credentials from the same app opened last (clients without a
+cookie jar LOCK, PUT and UNLOCK that way); each worker checks such credentials with the
+slow hash once, then knows them by a keyed digest.
 """
 
 from __future__ import annotations
