@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import io
 
 import pytest
 
 from tests.conftest import client_of
 from tests.helpers import create_product, error_type, xml
+from xmlapi import middleware
 
 
 @pytest.mark.parametrize(
@@ -63,3 +65,17 @@ def test_a_chunked_body_is_read_whole(client):
     )
     assert response.status_code == 201, response.get_data(as_text=True)
     assert xml(response).findtext("code") == "CH"
+
+
+def test_a_body_the_server_cannot_keep_is_an_xml_503(client, monkeypatch):
+    class FullDisk(io.BytesIO):
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(middleware.tempfile, "SpooledTemporaryFile", lambda **_: FullDisk())
+    response = client.post("/api/products/", data=b"<product><code>D</code></product>")
+    assert response.status_code == 503
+    assert error_type(response) == "body.unstored"
+    assert "/" not in xml(response).findtext(".//message")  # no path shown
+    monkeypatch.undo()
+    assert xml(client.get("/api/products/")).get("total_count") == "0"

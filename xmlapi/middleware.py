@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import socket
 import tempfile
@@ -14,6 +15,7 @@ from werkzeug.wsgi import ClosingIterator
 from xmlapi.xml.errors import error_document
 from xmlapi.xml.render import CONTENT_TYPE, to_bytes
 
+log = logging.getLogger(__name__)
 _SLASHES = re.compile(r"//+")
 
 
@@ -83,6 +85,12 @@ class RequestLimits:
         except BodyCutShort:
             message = "The request body ended before its Content-Length."
             return _refuse(start_response, 400, "request.bad", message)
+        except OSError as exc:  # the spool's disk (TMPDIR) is full or failing
+            log.error(
+                "could not keep a request body of %s bytes: %s", _content_length(environ), exc
+            )
+            message = "The server could not keep the request body; try again later."
+            return _refuse(start_response, 503, "body.unstored", message)
         if spool is None:
             return self.app(environ, start_response)
         return ClosingIterator(self.app(environ, start_response), spool.close)
@@ -192,6 +200,7 @@ def _largest_header(environ) -> int:
 
 REASONS = {
     400: "Bad Request",
+    503: "Service Unavailable",
     408: "Request Timeout",
     414: "URI Too Long",
     431: "Request Header Fields Too Large",
