@@ -249,3 +249,18 @@ def test_what_gunicorn_refuses_is_answered_in_xml(server, raw, status):
     answer_status, body = status_and_body(raw_exchange(server, raw))
     assert answer_status == status
     assert check_xml(body).get("status") == str(status)
+
+
+def test_a_chunked_body_is_read_under_gunicorn(server):
+    body = b"<product><code>CHUNKED</code></product>"
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    answer = raw_exchange(
+        server,
+        b"POST /api/products/ HTTP/1.1\r\nHost: x\r\nAuthorization: "
+        + basic("alice").encode()
+        + b"\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + chunked,
+    )
+    status, response = status_and_body(answer)
+    assert status == 201, response
+    assert check_xml(response).findtext("code") == "CHUNKED"

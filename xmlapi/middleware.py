@@ -102,36 +102,42 @@ class RequestLimits:
         before reading; a chunked one is read up to one byte past the cap.
         """
         length = _content_length(environ)
-        chunked = environ.get("wsgi.input_terminated", False) and length is None
+        # gunicorn says wsgi.input_terminated of every request, bodiless GETs included
+        chunked = length is None and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         if not chunked and (length is None or length == 0 or length > self.max_body_bytes):
             return None
-        wanted = self.max_body_bytes + 1 if chunked else length
-        deadline = Deadline(self.body_seconds, environ.get("gunicorn.socket"))
         # It outlives this call as wsgi.input, closed when the answer is done.
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
-        stream = environ["wsgi.input"]
+        deadline = Deadline(self.body_seconds, environ.get("gunicorn.socket"))
         try:
-            while wanted > 0:
-                try:
-                    chunk = stream.read(min(CHUNK, wanted))
-                except Exception:  # any failure to read is a body cut short
-                    chunk = b""
-                deadline.check()
-                if not chunk:
-                    break
-                spool.write(chunk)
-                wanted -= len(chunk)
+            wanted = self.max_body_bytes + 1 if chunked else length
+            if _copy(environ["wsgi.input"], spool, wanted, deadline) and not chunked:
+                raise BodyCutShort()
         except BaseException:
             spool.close()
             raise
-        finally:
-            deadline.cancel()
-        if wanted > 0 and not chunked:
-            spool.close()
-            raise BodyCutShort()
         spool.seek(0)
         environ["wsgi.input"] = spool
         return spool
+
+
+def _copy(stream, spool, wanted: int, deadline: Deadline) -> int:
+    """Copy up to ``wanted`` bytes of ``stream`` to ``spool`` before the deadline;
+    returns how many of them did not come."""
+    try:
+        while wanted > 0:
+            try:
+                chunk = stream.read(min(CHUNK, wanted))
+            except Exception:  # any failure to read is a body cut short
+                chunk = b""
+            deadline.check()
+            if not chunk:
+                break
+            spool.write(chunk)
+            wanted -= len(chunk)
+    finally:
+        deadline.cancel()
+    return wanted
 
 
 SPOOL_IN_MEMORY = 1024 * 1024
