@@ -389,6 +389,7 @@ def test_a_new_password_ends_the_old_sessions_and_their_locks(app, client, datab
         env={"XMLAPI_DATABASE_URL": database_url},
     )
     assert result.exit_code == 0, result.output
+    assert "sessions and their locks have ended" in result.output
     del client.environ_base["HTTP_AUTHORIZATION"]
     assert client.get("/api/").status_code == 401  # the old cookie is dead
     # the old password no longer works, even where it was known
