@@ -19,6 +19,7 @@ import http.client
 import os
 import platform
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -242,7 +243,11 @@ def load_catalog(url: str, products: int, data_dir: Path) -> list[int]:
 
 def log_in(host: str) -> str:
     basic = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-    status, headers, body = request(host, "GET", "/api/", {"Authorization": f"Basic {basic}"})
+    # An app id of its own: the same credentials from the same app would join the
+    # session they opened before, and get no cookie.
+    agent = f"bench{secrets.token_hex(4)}/1.0"
+    headers = {"Authorization": f"Basic {basic}", "User-Agent": agent}
+    status, headers, body = request(host, "GET", "/api/", headers)
     assert status == 200, body
     return headers["Set-Cookie"].split(";", 1)[0]
 

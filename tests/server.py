@@ -35,8 +35,9 @@ def _wait_for(port: int, process: subprocess.Popen, log, timeout: float = 30) ->
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 2) -> Iterator[str]:
-    """Serve wsgi:app with the project's gunicorn.conf.py; yields the base URL."""
+def gunicorn(env: dict[str, str], workers: int = 2, threads: int | None = 2) -> Iterator[str]:
+    """Serve wsgi:app with the project's gunicorn.conf.py; yields the base URL.
+    ``threads=None`` keeps the configuration's own number."""
     port = free_port()
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
@@ -44,8 +45,7 @@ def gunicorn(env: dict[str, str], workers: int = 2, threads: int = 2) -> Iterato
         "gunicorn.conf.py",
         "--workers",
         str(workers),
-        "--threads",
-        str(threads),
+        *(["--threads", str(threads)] if threads is not None else []),
         "--access-logfile",
         "/dev/null",
         "wsgi:app",

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import func, select
 
 from tests.conftest import basic, client_of
-from tests.helpers import create_product, error_type, lock, xml
+from tests.helpers import create_product, document, error_type, lock, xml
 from xmlapi.api.auth import COOKIE
 from xmlapi.catalog import auth
 from xmlapi.cli import main
+from xmlapi.models import ApiSession
 
 
 def session_cookie(response) -> str:
@@ -58,7 +64,8 @@ def test_cookie_is_secure_over_https_or_when_told(app, anonymous):
     app.extensions["xmlapi.settings"] = app.extensions["xmlapi.settings"].replace(
         cookie_secure=True
     )
-    response = client_of(app, None).get("/api/", headers={"Authorization": basic("alice")})
+    # bob: alice's credentials would join the session they opened above, with no cookie
+    response = client_of(app, None).get("/api/", headers={"Authorization": basic("bob")})
     assert "Secure" in session_cookie(response).split("; ")
 
 
@@ -232,3 +239,298 @@ def test_register_app_refuses_a_short_private_id(database_url, engine, tmp_path)
 
 def test_the_index_answers_only_when_authenticated(client):
     assert xml(client.get("/api/")).tag == "api"
+
+
+# Credentials no user could have (issue 10, item 7) -------------------------------------
+
+
+def raw_basic(raw: bytes) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+def limited_logins(app, make_app, amount: int = 3):
+    settings = app.extensions["xmlapi.settings"]
+    return make_app(settings.replace(ratelimit_failed_login=f"{amount}/minute"))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"al\x00ice:alice password",
+        b"al\x01ice:x",
+        b"\xffalice:x",
+        b"alice\x7f:x",
+        b"x" * 200 + b":x",
+    ],
+)
+def test_unusable_user_names_are_a_counted_401(app, make_app, raw):
+    limited = limited_logins(app, make_app)
+    stranger = client_of(limited, None)
+    for _ in range(3):
+        response = stranger.get("/api/", headers=raw_basic(raw))
+        assert response.status_code == 401
+        assert error_type(response) == "auth.required"
+        assert response.headers["WWW-Authenticate"] == 'Basic realm="xmlapi"'
+    # every one of them counted as a failed login from this address
+    assert stranger.get("/api/", headers={"Authorization": basic("alice")}).status_code == 429
+
+
+@pytest.mark.parametrize("password", ["\x00", "pass\x00word", "\x1b[31m", "\u2028"])
+def test_odd_passwords_are_a_401(anonymous, password):
+    response = anonymous.get("/api/", headers={"Authorization": basic("alice", password)})
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    ["a\x00b", "\x01\x02", "\xff\xfe", "x" * 5000, "é" * 43, "../../etc", '"quoted"'],
+)
+def test_odd_cookies_are_a_401_or_give_way_to_credentials(app, cookie):
+    stranger = client_of(app, None)
+    stranger.environ_base["HTTP_COOKIE"] = f"{COOKIE}={cookie}"
+    response = stranger.get("/api/")
+    assert response.status_code == 401
+    assert error_type(response) == "auth.required"
+    assert stranger.get("/api/", headers={"Authorization": basic("alice")}).status_code == 200
+
+
+def stored_app_ids(engine) -> list[str | None]:
+    with engine.connect() as connection:
+        return list(connection.scalars(select(ApiSession.app_id)))
+
+
+def test_an_app_id_over_100_characters_is_cut_to_100(app, engine):
+    client = client_of(app)
+    client.environ_base["HTTP_USER_AGENT"] = "a" * 150 + "b/1.0 (long)"
+    assert client.get("/api/").status_code == 200
+    assert stored_app_ids(engine) == ["a" * 100]
+
+
+def test_control_characters_are_dropped_from_the_app_id(app, engine):
+    client = client_of(app)
+    client.environ_base["HTTP_USER_AGENT"] = "ti\x00ll\x01/2.0"
+    assert client.get("/api/").status_code == 200
+    assert stored_app_ids(engine) == ["till"]
+
+
+def test_a_long_app_id_names_no_registered_app(registered):
+    client = app_client(registered, "till" + "x" * 150, "till secret 1")
+    assert client.get("/api/").status_code == 401
+
+
+def test_a_schema_name_with_a_nul_is_a_404(client):
+    response = client.get("/api/schemas/in/types.xsd%00.xsd")
+    assert response.status_code == 404
+    assert error_type(response) == "not_found"
+
+
+# Failed logins are counted before the password is hashed (issue 10, item 18) ----------
+
+
+def test_parallel_wrong_passwords_are_hashed_at_most_the_limit(app, make_app, monkeypatch):
+    limited = limited_logins(app, make_app, amount=10)
+    hashed = []
+    real_check = auth.check_password_hash
+
+    def slow_check(*args):
+        hashed.append(1)
+        time.sleep(0.02)  # a real scrypt check takes longer still
+        return real_check(*args)
+
+    monkeypatch.setattr(auth, "check_password_hash", slow_check)
+
+    def guess(n: int) -> int:
+        headers = {"Authorization": basic("alice", f"guess {n}")}
+        return client_of(limited, None).get("/api/", headers=headers).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(guess, range(64)))
+    assert len(hashed) <= 10
+    assert statuses.count(401) == len(hashed)
+    assert statuses.count(429) == 64 - len(hashed)
+
+
+def test_over_the_limit_the_right_password_is_refused_but_a_cookie_is_not(app, make_app):
+    limited = limited_logins(app, make_app)
+    with_cookie = client_of(limited, "alice")
+    assert with_cookie.get("/api/").status_code == 200
+    no_jar = limited.test_client(use_cookies=False)
+    alice = {"Authorization": basic("alice")}
+    assert no_jar.get("/api/", headers=alice).status_code == 200
+    for _ in range(3):
+        assert (
+            no_jar.get("/api/", headers={"Authorization": basic("bob", "guess")}).status_code == 401
+        )
+    # known credentials are refused too: a right guess must look like a wrong one
+    response = no_jar.get("/api/", headers=alice)
+    assert response.status_code == 429
+    assert error_type(response) == "rate.limited"
+    assert with_cookie.get("/api/").status_code == 200
+
+
+def test_right_passwords_do_not_use_up_the_failed_login_budget(app, make_app):
+    limited = limited_logins(app, make_app)
+    for _ in range(5):  # five separate logins, each a new cookie jar
+        assert client_of(limited, "alice").get("/api/").status_code == 200
+        client_of(limited, "alice").post("/api/sessions/current/logout/")
+
+
+# Password resets and read-only apps (issue 10, item 19) --------------------------------
+
+
+def test_a_new_password_ends_the_old_sessions_and_their_locks(app, client, database_url):
+    product_id = create_product(client, code="PW")
+    lock(client, product_id)
+    no_jar = app.test_client(use_cookies=False)
+    assert no_jar.get("/api/", headers={"Authorization": basic("alice")}).status_code == 200
+    result = CliRunner().invoke(
+        main,
+        ["create-user", "alice", "--password", "a brand new password"],
+        env={"XMLAPI_DATABASE_URL": database_url},
+    )
+    assert result.exit_code == 0, result.output
+    assert "sessions and their locks have ended" in result.output
+    del client.environ_base["HTTP_AUTHORIZATION"]
+    assert client.get("/api/").status_code == 401  # the old cookie is dead
+    # the old password no longer works, even where it was known
+    assert no_jar.get("/api/", headers={"Authorization": basic("alice")}).status_code == 401
+    new = {"Authorization": basic("alice", "a brand new password")}
+    assert no_jar.get("/api/", headers=new).status_code == 200
+    bob = client_of(app, "bob")
+    assert bob.open(f"/api/products/{product_id}/", method="LOCK").status_code == 200
+
+
+def test_a_registered_read_only_app_may_only_read_when_registration_is_optional(registered, client):
+    registered.extensions["xmlapi.settings"] = registered.extensions["xmlapi.settings"].replace(
+        require_registered_apps=False
+    )
+    kiosk = app_client(registered, "kiosk", None)
+    assert kiosk.get("/api/products/").status_code == 200
+    response = kiosk.post("/api/products/", data=b"<product><code>K</code></product>")
+    assert response.status_code == 403
+    assert error_type(response) == "auth.forbidden"
+    till = app_client(registered, "till", None)
+    assert till.post("/api/products/", data=b"<product><code>T</code></product>").status_code == 201
+
+
+# Pages of other sites (issue 10, item 22) -------------------------------------------
+
+
+def product_count(client) -> int:
+    return int(xml(client.get("/api/products/")).get("total_count"))
+
+
+def test_a_post_from_another_sites_page_is_refused(client):
+    response = client.post(
+        "/api/products/",
+        data=b"<product><code>CSRF</code></product>",
+        headers={"Origin": "https://evil.example", "Content-Type": "text/plain"},
+    )
+    assert response.status_code == 403
+    assert error_type(response) == "auth.forbidden"
+    assert product_count(client) == 0
+
+
+@pytest.mark.parametrize("origin", ["http://localhost", "HTTP://LOCALHOST/", None])
+def test_own_origin_or_none_is_accepted(client, origin):
+    headers = {"Origin": origin} if origin else {}
+    response = client.post(
+        "/api/products/", data=b"<product><code>O</code></product>", headers=headers
+    )
+    assert response.status_code == 201
+
+
+def test_listed_origins_are_accepted(app, make_app):
+    settings = app.extensions["xmlapi.settings"].replace(
+        allowed_origins=("https://shop.example:8443",)
+    )
+    client = client_of(make_app(settings))
+    allowed = {"Origin": "https://shop.example:8443"}
+    response = client.post(
+        "/api/products/", data=b"<product><code>A</code></product>", headers=allowed
+    )
+    assert response.status_code == 201
+    other = {"Origin": "https://shop.example"}
+    assert client.get("/api/products/", headers=other).status_code == 403
+
+
+# Basic credentials on every request, no cookie jar (issue 12, part 2) ---------------
+
+
+def session_count(engine) -> int:
+    with engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(ApiSession))
+
+
+def cookieless(app, user: str = "alice", agent: str = "RubyClient/1.0"):
+    client = app.test_client(use_cookies=False)
+    client.environ_base["HTTP_AUTHORIZATION"] = basic(user)
+    client.environ_base["HTTP_USER_AGENT"] = agent
+    return client
+
+
+def test_basic_only_clients_lock_put_and_unlock_in_one_session(app, client, engine, monkeypatch):
+    product_id = create_product(client, code="B")
+    client.post("/api/sessions/current/logout/")
+    hashed = []
+    real_check = auth.check_password_hash
+    monkeypatch.setattr(auth, "check_password_hash", lambda *a: hashed.append(1) or real_check(*a))
+    ruby = cookieless(app)
+    path = f"/api/products/{product_id}/"
+    assert ruby.open(path, method="LOCK").status_code == 200
+    for n in range(10):
+        response = ruby.put(path, data=document("product", {"family": f"F{n}"}))
+        assert response.status_code == 200, response.get_data(as_text=True)
+    assert ruby.open(path, method="UNLOCK").status_code == 200
+    assert session_count(engine) == 1
+    assert len(hashed) == 1  # the password was hashed once, not per request
+
+
+def test_basic_only_sessions_are_per_user_and_per_app(app, client, engine):
+    product_id = create_product(client, code="P")
+    path = f"/api/products/{product_id}/"
+    assert cookieless(app).open(path, method="LOCK").status_code == 200
+    assert cookieless(app, agent="OtherApp/1.0").put(path, data=b"<product/>").status_code == 423
+    assert cookieless(app, user="bob").put(path, data=b"<product/>").status_code == 423
+    assert cookieless(app).put(path, data=b"<product/>").status_code == 200
+
+
+def test_another_worker_finds_the_session_of_the_same_credentials(app, make_app, client):
+    product_id = create_product(client, code="W")
+    second = make_app(app.extensions["xmlapi.settings"])
+    path = f"/api/products/{product_id}/"
+    assert cookieless(app).open(path, method="LOCK").status_code == 200
+    assert (
+        cookieless(second).put(path, data=b"<product><family>W2</family></product>").status_code
+        == 200
+    )
+    assert cookieless(second).open(path, method="UNLOCK").status_code == 200
+
+
+def test_a_cookie_still_wins_over_the_session_of_the_credentials(app, anonymous):
+    ruby = cookieless(app)
+    assert ruby.get("/api/").status_code == 200
+    product_id = create_product(ruby, code="C")
+    path = f"/api/products/{product_id}/"
+    assert ruby.open(path, method="LOCK").status_code == 200
+    # a cookie of another session of alice's (opened from another app) is that session
+    first = anonymous.get("/api/", headers={"Authorization": basic("alice"), "User-Agent": "Web/1"})
+    assert session_cookie(first)
+    response = anonymous.put(path, data=b"<product/>", headers={"Authorization": basic("alice")})
+    assert response.status_code == 423
+
+
+def test_a_logout_ends_the_shared_session_and_the_next_request_opens_one(app, engine):
+    ruby = cookieless(app)
+    assert ruby.get("/api/").status_code == 200
+    assert ruby.post("/api/sessions/current/logout/").status_code == 204
+    assert session_count(engine) == 0
+    assert ruby.get("/api/").status_code == 200
+    assert session_count(engine) == 1
+
+
+def test_wrong_password_with_known_credentials_elsewhere_is_a_401(app):
+    assert cookieless(app).get("/api/").status_code == 200
+    wrong = app.test_client(use_cookies=False)
+    response = wrong.get("/api/", headers={"Authorization": basic("alice", "not it")})
+    assert response.status_code == 401

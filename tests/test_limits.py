@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import random
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import redis
 
 from tests.conftest import basic, client_of
 from tests.helpers import error_type
+from xmlapi.api import limits
+from xmlapi.catalog import auth as catalog_auth
 
 REDIS_URL = "redis://127.0.0.1:6379"
 
@@ -89,3 +101,138 @@ def test_redis_shares_the_budget_between_workers(redis_app, make_app):
         assert on_second.get("/api/").status_code == 200
     assert on_first.get("/api/").status_code == 429
     assert on_second.get("/api/").status_code == 429
+
+
+# The storage failing never takes the API down (issue 10, item 14) ------------------
+
+
+@contextlib.contextmanager
+def silent_server() -> Iterator[int]:
+    """A loopback port that accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.05)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                accepted.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for connection in accepted:
+            connection.close()
+        listener.close()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens once it is closed
+
+
+def failing_app(app, make_app, port: int):
+    settings = app.extensions["xmlapi.settings"]
+    return make_app(
+        settings.replace(
+            ratelimit_storage=f"redis://127.0.0.1:{port}",
+            ratelimit_default="5/minute",
+            ratelimit_failed_login="3/minute",
+            ratelimit_timeout_seconds=0.1,
+        )
+    )
+
+
+def timed(call) -> tuple[float, object]:
+    start = time.monotonic()
+    result = call()
+    return time.monotonic() - start, result
+
+
+def assert_fails_open(failing, caplog) -> None:
+    alice = client_of(failing, "alice")
+    stranger = client_of(failing, None)
+    caplog.set_level(logging.ERROR, logger="xmlapi.api.limits")
+    took, response = timed(lambda: alice.get("/api/products/"))
+    assert response.status_code == 200
+    assert took < 1.5
+    assert limits.degraded(failing)
+    took, response = timed(
+        lambda: stranger.get("/api/", headers={"Authorization": basic("bob", "x")})
+    )
+    assert response.status_code == 401
+    assert took < 0.5
+    # counting goes on in memory meanwhile: the limits still hold in this process
+    for _ in range(4):
+        assert alice.get("/api/").status_code == 200
+    assert alice.get("/api/").status_code == 429
+    for _ in range(2):
+        stranger.get("/api/", headers={"Authorization": basic("bob", "x")})
+    assert stranger.get("/api/", headers={"Authorization": basic("bob")}).status_code == 429
+    failures = [r for r in caplog.records if "rate-limit storage failed" in r.getMessage()]
+    assert len(failures) == 1  # once per interval, not per request
+
+
+def test_a_redis_that_is_down_fails_open(app, make_app, caplog):
+    assert_fails_open(failing_app(app, make_app, closed_port()), caplog)
+
+
+def test_a_redis_that_never_answers_fails_open_fast(app, make_app, caplog):
+    with silent_server() as port:
+        failing = failing_app(app, make_app, port)
+        assert_fails_open(failing, caplog)
+        took, _ = timed(lambda: [client_of(failing, "bob").get("/api/") for _ in range(10)])
+        assert took < 2  # not 10 timeouts: the storage is left alone for a while
+
+
+def test_the_storage_is_tried_again_after_a_while(app, make_app, monkeypatch):
+    monkeypatch.setattr(limits, "RETRY_SECONDS", 0.2)
+    failing = failing_app(app, make_app, closed_port())
+    alice = client_of(failing, "alice")
+    assert alice.get("/api/").status_code == 200
+    assert limits.degraded(failing)
+    time.sleep(0.3)
+    assert not limits.degraded(failing)
+    assert alice.get("/api/").status_code == 200
+    assert limits.degraded(failing)  # tried, failed again
+
+
+def test_a_working_storage_is_not_degraded(client, app):
+    assert client.get("/api/").status_code == 200
+    assert not limits.degraded(app)
+
+
+def test_parallel_wrong_passwords_over_two_workers_on_redis(redis_app, make_app, monkeypatch):
+    settings = redis_app.replace(ratelimit_failed_login="10/minute")
+    workers = [make_app(settings), make_app(settings)]
+    hashed = []
+    real_check = catalog_auth.check_password_hash
+
+    def slow_check(*args):
+        hashed.append(1)
+        time.sleep(0.02)
+        return real_check(*args)
+
+    monkeypatch.setattr(catalog_auth, "check_password_hash", slow_check)
+
+    address = f"10.{os.getpid() % 256}.{random.randrange(256)}.{random.randrange(256)}"
+
+    def guess(n: int) -> int:
+        client = client_of(workers[n % 2], None)
+        client.environ_base["REMOTE_ADDR"] = address  # apart from other runs on this Redis
+        return client.get(
+            "/api/", headers={"Authorization": basic("alice", f"guess {n}")}
+        ).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(guess, range(64)))
+    assert len(hashed) <= 10
+    assert statuses.count(429) == 64 - len(hashed)

@@ -27,14 +27,16 @@ def server(database_url, engine, tmp_path):
     empty_tables(engine)
 
 
-def open_session(base: str) -> str:
-    status, headers, body = request(base, "GET", "/api/", headers={"Authorization": basic("alice")})
+def open_session(base: str, number: int) -> str:
+    # One app id each: the same credentials from the same app would share one session.
+    headers = {"Authorization": basic("alice"), "User-Agent": f"racer{number}/1.0"}
+    status, headers, body = request(base, "GET", "/api/", headers=headers)
     assert status == 200, body
     return headers["Set-Cookie"].split(";", 1)[0]
 
 
 def test_exactly_one_of_twenty_sessions_gets_the_lock(server):
-    cookies = [open_session(server) for _ in range(SESSIONS)]
+    cookies = [open_session(server, number) for number in range(SESSIONS)]
     assert len(set(cookies)) == SESSIONS
     for round_number in range(ROUNDS):
         status, _, body = request(

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import socket
 import subprocess
 import sys
-from urllib.parse import urlsplit
+import time
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from lxml import etree
+from sqlalchemy import func, select
 
 from tests.conftest import add_users, basic, empty_tables
 from tests.server import ROOT, gunicorn
 from tests.xmlcheck import check_xml
+from xmlapi.models import ApiSession
 
 pytestmark = pytest.mark.server
 
@@ -76,3 +81,186 @@ def test_gunicorn_refuses_to_start_on_an_unmigrated_database(tmp_path):
     assert "xmlapi init-db" in result.stderr
     assert "Traceback" not in result.stderr
     assert etree  # parsed answers come from check_xml
+
+
+# The edge under real gunicorn (issue 10, items 8 and 16; issue 12, part 2) -----------
+
+
+def raw_exchange(base: str, data: bytes, timeout: float = 30) -> bytes:
+    """Send raw bytes on a fresh connection; everything answered until it closes."""
+    parts = urlsplit(base)
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def status_and_body(answer: bytes) -> tuple[int, bytes]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+def test_a_10_kb_filter_reaches_the_app(server):
+    alice = {"Authorization": basic("alice")}
+    query = urlencode({"filter": 'code == "' + "x" * 10_000 + '"'})
+    status, _, body = request(server, "GET", f"/api/products/?{query}", headers=alice)
+    assert status == 200, body
+    assert check_xml(body).get("total_count") == "0"
+
+
+def test_an_over_cap_request_target_is_an_xml_414(server):
+    alice = {"Authorization": basic("alice")}
+    query = urlencode({"filter": 'code == "' + "x" * 40_000 + '"'})
+    status, _, body = request(server, "GET", f"/api/products/?{query}", headers=alice)
+    assert status == 414
+    assert check_xml(body).get("type") == "uri.too_long"
+
+
+def test_an_over_cap_header_is_an_xml_431(server):
+    headers = {"Authorization": basic("alice"), "X-Note": "n" * 20_000}
+    status, _, body = request(server, "GET", "/api/", headers=headers)
+    assert status == 431
+    assert check_xml(body).get("type") == "header.too_large"
+
+
+def test_a_folded_header_reaches_the_app(server):
+    answer = raw_exchange(
+        server,
+        b"GET /api/ HTTP/1.1\r\nHost: x\r\nAuthorization: "
+        + basic("alice").encode()
+        + b"\r\nX-Note: one\r\n  two\r\nConnection: close\r\n\r\n",
+    )
+    status, body = status_and_body(answer)
+    assert status == 200
+    assert check_xml(body).tag == "api"
+
+
+def test_double_slashes_are_answered_not_redirected(server):
+    alice = {"Authorization": basic("alice"), "Host": "evil.example"}
+    status, headers, body = request(server, "GET", "/api//products//", headers=alice)
+    assert status == 200, body
+    assert "Location" not in headers
+    assert check_xml(body).tag == "products"
+
+
+def put_head(length: int) -> bytes:
+    return (
+        f"PUT /api/products/1/ HTTP/1.1\r\nHost: x\r\nAuthorization: {basic('alice')}\r\n"
+        f"Content-Length: {length}\r\n\r\n<product>"
+    ).encode()
+
+
+@pytest.fixture
+def users(engine):
+    add_users(engine)
+    yield
+    empty_tables(engine)
+
+
+@pytest.fixture
+def impatient_server(database_url, users, tmp_path):
+    env = {
+        "XMLAPI_DATABASE_URL": database_url,
+        "XMLAPI_DATA_DIR": str(tmp_path),
+        "XMLAPI_BODY_TIMEOUT_SECONDS": "1.5",
+    }
+    with gunicorn(env, workers=1, threads=2) as base:
+        yield base
+
+
+def test_a_body_that_stops_coming_is_an_xml_408(impatient_server):
+    parts = urlsplit(impatient_server)
+    start = time.monotonic()
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        sock.sendall(put_head(100_000))  # and nothing more; the connection stays open
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    took = time.monotonic() - start
+    status, body = status_and_body(answer)
+    assert status == 408
+    assert check_xml(body).get("type") == "body.timeout"
+    assert 1.4 < took < 5
+
+
+def test_a_body_shorter_than_its_length_is_an_xml_408(impatient_server):
+    start = time.monotonic()
+    parts = urlsplit(impatient_server)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        sock.sendall(put_head(50) + b"</product>")
+        answer = sock.recv(65536)
+    status, body = status_and_body(answer)
+    assert status == 408
+    assert check_xml(body).get("type") == "body.timeout"
+    assert time.monotonic() - start < 5
+
+
+def test_trickling_clients_leave_room_for_others(database_url, users, tmp_path):
+    """8 clients that send headers and then nothing, against the default configuration
+    (workers and threads as gunicorn.conf.py says, the default body deadline)."""
+    env = {"XMLAPI_DATABASE_URL": database_url, "XMLAPI_DATA_DIR": str(tmp_path)}
+    with gunicorn(env, threads=None) as base, contextlib.ExitStack() as stack:
+        parts = urlsplit(base)
+        for _ in range(8):
+            sock = stack.enter_context(socket.create_connection((parts.hostname, parts.port)))
+            sock.sendall(put_head(100_000))
+        time.sleep(0.5)  # every trickler is in a thread by now
+        alice = {"Authorization": basic("alice")}
+        for _ in range(4):
+            start = time.monotonic()
+            status, _, _ = request(base, "GET", "/api/products/", headers=alice)
+            assert status == 200
+            assert time.monotonic() - start < 2
+
+
+def test_basic_only_clients_lock_put_unlock_across_workers(database_url, engine, users, tmp_path):
+    """A client without a cookie jar, its requests spread over 2 workers."""
+    env = {"XMLAPI_DATABASE_URL": database_url, "XMLAPI_DATA_DIR": str(tmp_path)}
+    alice = {"Authorization": basic("alice"), "User-Agent": "RubyClient/1.0"}
+    with gunicorn(env, workers=2, threads=2) as base:
+        status, _, body = request(
+            base, "POST", "/api/products/", b"<product><code>R</code></product>", alice
+        )
+        assert status == 201, body
+        path = f"/api/products/{check_xml(body).get('id')}/"
+        for round_ in range(6):  # each request on a new connection: either worker
+            assert request(base, "LOCK", path, headers=alice)[0] == 200
+            body = f"<product><family>F{round_}</family></product>".encode()
+            status, _, answer = request(base, "PUT", path, body, alice)
+            assert status == 200, answer
+            assert request(base, "UNLOCK", path, headers=alice)[0] == 200
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(ApiSession)) == 1
+
+
+@pytest.mark.parametrize(
+    "raw,status",
+    [
+        (b"GARBAGE\r\n\r\n", 400),
+        (b"GET /api/ HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 40_000 + b"\r\n\r\n", 431),
+        (b"GET /api/?" + b"q" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        (b"GET /api/ HTTP/1.1\r\nHost: x\r\nBad\x00Name: 1\r\n\r\n", 400),
+    ],
+)
+def test_what_gunicorn_refuses_is_answered_in_xml(server, raw, status):
+    answer_status, body = status_and_body(raw_exchange(server, raw))
+    assert answer_status == status
+    assert check_xml(body).get("status") == str(status)
+
+
+def test_a_chunked_body_is_read_under_gunicorn(server):
+    body = b"<product><code>CHUNKED</code></product>"
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    answer = raw_exchange(
+        server,
+        b"POST /api/products/ HTTP/1.1\r\nHost: x\r\nAuthorization: "
+        + basic("alice").encode()
+        + b"\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + chunked,
+    )
+    status, response = status_and_body(answer)
+    assert status == 201, response
+    assert check_xml(response).findtext("code") == "CHUNKED"

@@ -37,6 +37,11 @@ def test_values_are_read_and_coerced(tmp_path):
     assert settings.max_body_bytes == 2048
 
 
+def test_allowed_origins_are_read_as_a_list():
+    settings = from_environ({"XMLAPI_ALLOWED_ORIGINS": " https://Shop.example/, http://a:8080"})
+    assert settings.allowed_origins == ("https://shop.example", "http://a:8080")
+
+
 @pytest.mark.parametrize(
     "name,value",
     [
@@ -49,6 +54,10 @@ def test_values_are_read_and_coerced(tmp_path):
         ("XMLAPI_RATELIMIT_STORAGE", "memcached://x"),
         ("XMLAPI_RATELIMIT_DEFAULT", "lots"),
         ("XMLAPI_LOG_LEVEL", "LOUD"),
+        ("XMLAPI_BODY_TIMEOUT_SECONDS", "0"),
+        ("XMLAPI_RATELIMIT_TIMEOUT_SECONDS", "nan"),
+        ("XMLAPI_ALLOWED_ORIGINS", "shop.example"),
+        ("XMLAPI_ALLOWED_ORIGINS", "https://shop.example/path"),
     ],
 )
 def test_a_bad_value_names_the_variable(name, value):

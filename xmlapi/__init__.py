@@ -8,7 +8,7 @@ from flask import Flask
 
 from xmlapi import api, db, migrate
 from xmlapi.catalog import photos
-from xmlapi.middleware import TrailingSlash
+from xmlapi.middleware import RequestLimits, TrailingSlash
 from xmlapi.settings import Settings, from_environ
 from xmlapi.xml import schemas
 
@@ -21,6 +21,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     """
     settings = settings or from_environ()
     app = Flask(__name__, template_folder="../templates")
+    # Never redirect: a 308 would lose the method or the body of legacy clients, and
+    # its Location would come from the Host header.
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
     app.extensions["xmlapi.settings"] = settings
     app.extensions["xmlapi.photo_store"] = photos.store_from_settings(settings)
     app.extensions["xmlapi.decode_limits"] = photos.limits_from_settings(settings)
@@ -35,5 +39,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app, engine)
     schemas.load_all()
     api.init_app(app)
-    app.wsgi_app = TrailingSlash(app.wsgi_app)
+    app.wsgi_app = RequestLimits(
+        TrailingSlash(app.wsgi_app),
+        max_url_bytes=settings.max_url_bytes,
+        max_header_bytes=settings.max_header_bytes,
+        max_body_bytes=max(settings.max_body_bytes, settings.max_photo_bytes),
+        body_seconds=settings.body_timeout_seconds,
+    )
     return app

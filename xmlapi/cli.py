@@ -63,14 +63,18 @@ def init_db() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--read-only", is_flag=True, help="May read but not write or lock.")
 def create_user(name: str, password: str, read_only: bool) -> None:
-    """Create an API user (or reset an existing user's password and access)."""
+    """Create an API user (or reset an existing user's password and access, ending the
+    sessions and locks the old password opened)."""
     with _migrated_session() as session:
         try:
             created = auth.save_user(session, name, password, read_only=read_only)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
+    access = " (read-only)" if read_only else ""
     click.echo(
-        f"{'created' if created else 'updated'} user {name}{' (read-only)' if read_only else ''}"
+        f"created user {name}{access}"
+        if created
+        else f"updated user {name}{access}; its sessions and their locks have ended"
     )
 
 

@@ -67,6 +67,21 @@ def _storage_url(raw: str) -> str:
     return raw
 
 
+def _positive_seconds(raw: str) -> float:
+    value = float(raw)
+    if not 0 < value < 3600:
+        raise ValueError("must be a number of seconds above 0 and below 3600")
+    return value
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(part.strip().rstrip("/").lower() for part in raw.split(",") if part.strip())
+    for origin in origins:
+        if not origin.startswith(("http://", "https://")) or "/" in origin.split("//", 1)[1]:
+            raise ValueError("expected scheme://host[:port] origins separated by commas")
+    return origins
+
+
 def _log_level(raw: str) -> str:
     level = raw.strip().upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -91,6 +106,11 @@ class Settings:
     ratelimit_storage: str = "memory://"
     ratelimit_default: str = "1200/minute"
     ratelimit_failed_login: str = "10/minute"
+    ratelimit_timeout_seconds: float = 0.2
+    body_timeout_seconds: float = 10.0
+    max_url_bytes: int = 32 * 1024
+    max_header_bytes: int = 16 * 1024
+    allowed_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
@@ -202,6 +222,38 @@ VARIABLES: tuple[_Variable, ...] = (
         "ratelimit_failed_login",
         _rate_limit,
         "Failed logins allowed per address (default `10/minute`).",
+    ),
+    _Variable(
+        "XMLAPI_RATELIMIT_TIMEOUT_SECONDS",
+        "ratelimit_timeout_seconds",
+        _positive_seconds,
+        "How long to wait for the rate-limit storage; past it, or when it fails, counting "
+        "goes on in process memory for 10 s (default `0.2`).",
+    ),
+    _Variable(
+        "XMLAPI_BODY_TIMEOUT_SECONDS",
+        "body_timeout_seconds",
+        _positive_seconds,
+        "A request body must arrive within this many seconds, or 408 (default `10`).",
+    ),
+    _Variable(
+        "XMLAPI_MAX_URL_BYTES",
+        "max_url_bytes",
+        _positive_int,
+        "Longest request target (path and query); longer ones get 414 (default 32768).",
+    ),
+    _Variable(
+        "XMLAPI_MAX_HEADER_BYTES",
+        "max_header_bytes",
+        _positive_int,
+        "Largest request header field; a larger one gets 431 (default 16384).",
+    ),
+    _Variable(
+        "XMLAPI_ALLOWED_ORIGINS",
+        "allowed_origins",
+        _origins,
+        "Browser origins (`https://host[:port]`, comma-separated) allowed besides the "
+        "service's own; a request with another `Origin` gets 403 (default none).",
     ),
     _Variable(
         "XMLAPI_LOG_LEVEL", "log_level", _log_level, "DEBUG, INFO (default), WARNING or ERROR."

@@ -3,12 +3,21 @@
 A request with a live ``LS_SERVER_SESSION_ID`` cookie is authenticated by it without
 rehashing any password, even when Basic credentials of the same user come along (as
 legacy clients send them on every request). Credentials of another user win over the
-cookie and open a new session.
+cookie and open a new session. Requests with Basic credentials and no cookie share the
+live session the same credentials from the same app opened last (clients without a
+cookie jar LOCK, PUT and UNLOCK that way); each worker checks such credentials with the
+slow hash once, then knows them by a keyed digest.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from typing import NoReturn
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import Forbidden, Unauthorized
@@ -21,6 +30,7 @@ from xmlapi.catalog.auth import SessionInfo
 from xmlapi.db import get_connection, get_session
 
 COOKIE = "LS_SERVER_SESSION_ID"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
 
 class AuthenticationFailed(Unauthorized):
@@ -35,40 +45,144 @@ def current_identity() -> SessionInfo:
     return g.identity
 
 
+@dataclass(frozen=True)
+class Credentials:
+    name: str
+    password: str
+
+
+def check_origin() -> None:
+    """Before every request: 403 when a browser says the request comes from a foreign
+    page (``Origin`` neither ours nor allowed); clients that send no Origin are let be."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return
+    origin = origin.strip().rstrip("/").lower()
+    own = f"{request.scheme}://{request.host}".lower()
+    if origin != own and origin not in settings().allowed_origins:
+        raise Forbidden("Requests from other sites' pages are not accepted.")
+
+
 def authenticate() -> None:
     """Before every /api request: find or open the caller's session, or answer 401."""
     if not request.path.startswith(current_app.extensions["xmlapi.api_prefix"]):
         return
-    idle = dt.timedelta(seconds=settings().session_idle_seconds)
-    credentials = request.authorization
-    token = request.cookies.get(COOKIE)
+    credentials = _credentials()
+    token = _cookie_token()
     connection = get_connection()
     info = auth.find_session(connection, token) if token else None
-    if info is not None and (credentials is None or credentials.username == info.user_name):
+    if info is not None and (credentials is None or credentials.name == info.user_name):
         _check_app_of_session(info)
-        auth.touch(connection, info, idle, every=min(dt.timedelta(seconds=60), idle / 10))
-        g.identity = info
+        _use(info)
         return
-    if credentials is None or credentials.type != "basic" or credentials.username is None:
+    if credentials is None:
         raise AuthenticationFailed(
             "Authentication required: send HTTP Basic credentials or a session cookie."
         )
-    limits.check_failed_logins()
-    db = get_session()  # only logins need the ORM; a cookie's request never opens one
-    user = auth.authenticate(db, credentials.username, credentials.password or "")
-    if user is None:
-        limits.count_failed_login()
-        raise AuthenticationFailed("Wrong user name or password.")
-    app_id, app = _check_app_of_login()
-    token, info = auth.open_session(db, user, app, app_id, idle)
+    _use(_session_of_credentials(credentials) or _log_in(credentials))
+
+
+def _credentials() -> Credentials | None:
+    """The request's Basic credentials; None when there are none. Credentials that no
+    user could have (undecodable, control characters) are a failed login."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    parsed = request.authorization
+    if parsed is None or parsed.type != "basic" or parsed.username is None:
+        if header.split(" ", 1)[0].lower() != "basic":
+            return None  # another scheme: as if none were sent
+        _refuse_login()
+    if not auth.usable_user_name(parsed.username):
+        _refuse_login()
+    return Credentials(parsed.username, parsed.password or "")
+
+
+def _refuse_login() -> NoReturn:
+    limits.spend_login()  # a failed login like any other: 429 once over the limit
+    raise AuthenticationFailed("Wrong user name or password.")
+
+
+def _cookie_token() -> str | None:
+    token = request.cookies.get(COOKIE)
+    return token if token and _TOKEN.fullmatch(token) else None
+
+
+def _use(info: SessionInfo) -> None:
+    idle = dt.timedelta(seconds=settings().session_idle_seconds)
+    auth.touch(get_connection(), info, idle, every=min(dt.timedelta(seconds=60), idle / 10))
     g.identity = info
-    g.new_session_token = token
+
+
+def _session_of_credentials(credentials: Credentials) -> SessionInfo | None:
+    """The live session these credentials (from this app) opened, when this worker has
+    seen them before: no password hashing, one statement. Cookie-less clients send
+    Basic on every request and must stay in one session (their locks are its)."""
+    key = _known_credentials().get(_credentials_digest(credentials))
+    if key is None:
+        return None
+    limits.check_login_allowed()
+    return auth.find_credentials_session(get_connection(), key)
+
+
+def _log_in(credentials: Credentials) -> SessionInfo:
+    """Check the password (slowly) and the app, then join the live session these
+    credentials opened in any worker, or open one (whose cookie is sent)."""
+    limits.spend_login()  # counted before hashing: parallel guesses cannot slip past
+    db = get_session()  # only logins need the ORM; a cookie's request never opens one
+    user = auth.authenticate(db, credentials.name, credentials.password)
+    if user is None:
+        raise AuthenticationFailed("Wrong user name or password.")
+    app_id = _app_id()
+    app_read_only = _check_app_of_login(app_id)
+    limits.refund_login()  # only failures count
+    key = auth.credentials_key(user.id, app_id, user.password_hash)
+    info = auth.find_credentials_session(get_connection(), key)
+    if info is None:
+        idle = dt.timedelta(seconds=settings().session_idle_seconds)
+        token, info = auth.open_session(db, user, app_read_only, app_id, idle)
+        g.new_session_token = token
+    _known_credentials().put(_credentials_digest(credentials), key)
+    return info
+
+
+def _credentials_digest(credentials: Credentials) -> bytes:
+    parts = (credentials.name, credentials.password, _app_id() or "", _private_id() or "")
+    return _known_credentials().digest("\0".join(parts))
+
+
+def _known_credentials() -> KnownCredentials:
+    return current_app.extensions["xmlapi.known_credentials"]
+
+
+class KnownCredentials:
+    """Credentials this worker has checked, as a keyed digest (HMAC-SHA256 with a key of
+    this process: nothing here helps anyone guess a password) -> their session key."""
+
+    SIZE = 4096
+
+    def __init__(self):
+        self._secret = secrets.token_bytes(32)
+        self._keys: dict[bytes, str] = {}
+
+    def digest(self, text: str) -> bytes:
+        return hmac.digest(self._secret, text.encode("utf-8", "surrogatepass"), "sha256")
+
+    def get(self, digest: bytes) -> str | None:
+        return self._keys.get(digest)
+
+    def put(self, digest: bytes, key: str) -> None:
+        if len(self._keys) >= self.SIZE:
+            self._keys.clear()  # rare; every entry is one slow hash away
+        self._keys[digest] = key
 
 
 def _app_id() -> str | None:
+    """The app id of ``User-Agent: {app id}/{version}``: control characters dropped, cut
+    to the 100 characters an app id has (a longer one names no registered app)."""
     agent = request.headers.get("User-Agent", "")
-    app_id = agent.split("/", 1)[0].strip()
-    return app_id or None
+    app_id = "".join(c for c in agent.split("/", 1)[0] if unicodedata.category(c) != "Cc")
+    return app_id.strip()[:100] or None
 
 
 def _private_id() -> str | None:
@@ -77,18 +191,18 @@ def _private_id() -> str | None:
     return request.headers.get("X-PAPPID")
 
 
-def _check_app_of_login():
-    app_id = _app_id()
+def _check_app_of_login(app_id: str | None) -> bool:
+    """Whether the session may only read because of its app; 401 when apps must be
+    registered and this one is not proven."""
     if not settings().require_registered_apps:
-        return app_id, None
+        return auth.app_is_read_only(get_session(), app_id)
     app = auth.check_app(get_session(), app_id, _private_id())
     if app is None:
-        limits.count_failed_login()
         raise AuthenticationFailed(
             "Unknown application: send User-Agent: {app id}/{version} and the app's "
             "private id in X-PAPPID."
         )
-    return app_id, app
+    return app.read_only
 
 
 def _check_app_of_session(info: SessionInfo) -> None:
@@ -125,6 +239,8 @@ def clear_cookie(response: Response) -> None:
 
 def init_app(app: Flask, prefix: str) -> None:
     app.extensions["xmlapi.api_prefix"] = prefix
+    app.extensions["xmlapi.known_credentials"] = KnownCredentials()
+    app.before_request(check_origin)
     app.before_request(authenticate)
     limits.init_app(app)  # keyed by user: after authenticate, before the rest
     app.before_request(authorize)

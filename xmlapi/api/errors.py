@@ -56,6 +56,7 @@ HTTP_TYPES = {
     404: "not_found",
     405: "method.not_allowed",
     406: "not_acceptable",
+    408: "body.timeout",
     409: "conflict",
     411: "length.required",
     412: "precondition.failed",

@@ -51,5 +51,5 @@ def schemas() -> Response:
 def schema(name: str) -> Response:
     files = {path.relative_to(SCHEMAS_DIR).as_posix(): path for path in schema_files()}
     if name not in files:
-        abort(404, f"No schema named {name}.")
+        abort(404, "No such schema; GET /api/schemas/ lists them.")  # the name may be unprintable
     return send_file(files[name], mimetype="application/xml")

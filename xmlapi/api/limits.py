@@ -1,27 +1,42 @@
 """Rate limits: one budget per user across the whole API, and a much smaller one for
-failed logins per address. Every answer says how much budget is left
+logins per address. Every answer says how much budget is left
 (X-RateLimit-Limit, -Remaining, -Reset); a 429 says when to come back (Retry-After).
 
 The counters are kept by the `limits` library (Flask-Limiter's engine) in the storage
 XMLAPI_RATELIMIT_STORAGE names. We call it once per request ourselves: Flask-Limiter's
 per-route machinery cost 140 us a request here, the counter itself 6 us.
+
+The limits never take the API down: when the storage fails or does not answer within
+XMLAPI_RATELIMIT_TIMEOUT_SECONDS, counting goes on in this process's memory for a while
+(`degraded()` says so, and the failure is logged once per while), then the storage is
+tried again.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from flask import Flask, Response, current_app, g, request
-from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter
+from limits import parse
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, Storage, storage_from_string
 from werkzeug.exceptions import TooManyRequests
 
 from xmlapi.settings import Settings
 
 NAMESPACE = "xmlapi"
+# After a storage failure, how long counting stays in memory before the storage is
+# tried again (and how often the failure is logged at most).
+RETRY_SECONDS = 10.0
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -37,11 +52,62 @@ class Budget:
         return max(1, math.ceil(self.reset_at - time.time()))
 
 
+def _storage(settings: Settings) -> Storage:
+    if settings.ratelimit_storage.startswith("memory://"):
+        return MemoryStorage()
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    timeout = settings.ratelimit_timeout_seconds
+    return storage_from_string(
+        settings.ratelimit_storage,
+        wrap_exceptions=True,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),  # a retry would double the wait; we fall back instead
+    )
+
+
+class FailOpenStorage:
+    """The configured storage, replaced by process memory while it fails."""
+
+    def __init__(self, storage: Storage):
+        self.primary = storage
+        self.fallback = MemoryStorage()
+        self.retry_seconds = RETRY_SECONDS
+        self._failed_until = 0.0
+        self._lock = threading.Lock()
+
+    def degraded(self) -> bool:
+        """Whether counting happens in this process only, the storage having failed."""
+        return time.monotonic() < self._failed_until
+
+    def call(self, operation: Callable[[Storage], T]) -> T:
+        """``operation`` on the storage; on the fallback when the storage fails."""
+        if not self.degraded():
+            try:
+                return operation(self.primary)
+            except StorageError as exc:
+                self._fail(exc)
+        return operation(self.fallback)
+
+    def _fail(self, exc: StorageError) -> None:
+        with self._lock:
+            if self.degraded():
+                return  # another thread logged it already
+            self._failed_until = time.monotonic() + self.retry_seconds
+        log.error(
+            "rate-limit storage failed (%s); counting in process memory for %.0f s",
+            exc.storage_error,
+            self.retry_seconds,
+        )
+
+
 class RateLimits:
-    """The per-user budget and the failed-login budget, over one storage."""
+    """The per-user budget and the login budget, over one storage."""
 
     def __init__(self, *, settings: Settings):
-        self.strategy = FixedWindowRateLimiter(storage_from_string(settings.ratelimit_storage))
+        self.storage = FailOpenStorage(_storage(settings))
         self.default = parse(settings.ratelimit_default)
         self.failed_login = parse(settings.ratelimit_failed_login)
 
@@ -53,28 +119,44 @@ class RateLimits:
         request instead of four (each a round trip with Redis).
         """
         key = self.default.key_for(NAMESPACE, caller)
-        storage = self.strategy.storage
-        count = storage.incr(key, self.default.get_expiry())
-        budget = Budget(
-            self.default.amount, max(0, self.default.amount - count), storage.get_expiry(key)
+        expiry = self.default.get_expiry()
+
+        def count(storage: Storage) -> tuple[int, float]:
+            return storage.incr(key, expiry), storage.get_expiry(key)
+
+        used, reset_at = self.storage.call(count)
+        budget = Budget(self.default.amount, max(0, self.default.amount - used), reset_at)
+        return used <= self.default.amount, budget
+
+    def login_allowed(self, address: str) -> bool:
+        """Whether ``address`` is within its login budget (without spending any)."""
+        key = self.failed_login.key_for(NAMESPACE, "login", address)
+        return self.storage.call(lambda storage: storage.get(key)) < self.failed_login.amount
+
+    def spend_login(self, address: str) -> bool:
+        """Count a login attempt of ``address`` before checking it; False when over.
+
+        Counting first, in one atomic increment, is what keeps parallel guesses from
+        all passing a check made before any of them is counted.
+        """
+        key = self.failed_login.key_for(NAMESPACE, "login", address)
+        expiry = self.failed_login.get_expiry()
+        used = self.storage.call(lambda storage: storage.incr(key, expiry))
+        return used <= self.failed_login.amount
+
+    def refund_login(self, address: str) -> None:
+        """Give back the attempt a successful login spent: only failures count."""
+        key = self.failed_login.key_for(NAMESPACE, "login", address)
+        expiry = self.failed_login.get_expiry()
+        self.storage.call(lambda storage: storage.incr(key, expiry, amount=-1))
+
+    def login_refused(self, address: str) -> TooManyRequests:
+        key = self.failed_login.key_for(NAMESPACE, "login", address)
+        reset_at = self.storage.call(lambda storage: storage.get_expiry(key))
+        return TooManyRequests(
+            "Too many failed logins from this address; try again later.",
+            retry_after=Budget(self.failed_login.amount, 0, reset_at).retry_after,
         )
-        return count <= self.default.amount, budget
-
-    def check_login(self, address: str) -> None:
-        """Raise TooManyRequests when ``address`` has failed to log in too often lately."""
-        if not self.strategy.test(self.failed_login, NAMESPACE, "login", address):
-            budget = self._budget(self.failed_login, "login", address)
-            raise TooManyRequests(
-                "Too many failed logins from this address; try again later.",
-                retry_after=budget.retry_after,
-            )
-
-    def count_failed_login(self, address: str) -> None:
-        self.strategy.hit(self.failed_login, NAMESPACE, "login", address)
-
-    def _budget(self, limit: RateLimitItem, *keys: str) -> Budget:
-        reset, remaining = self.strategy.get_window_stats(limit, NAMESPACE, *keys)
-        return Budget(limit.amount, remaining, reset)
 
 
 def _limits() -> RateLimits:
@@ -85,12 +167,27 @@ def _address() -> str:
     return request.remote_addr or "unknown"
 
 
-def check_failed_logins() -> None:
-    _limits().check_login(_address())
+def degraded(app: Flask | None = None) -> bool:
+    """Whether rate limiting has fallen back to process memory (its storage failed)."""
+    limits: RateLimits = (app or current_app).extensions["xmlapi.limits"]
+    return limits.storage.degraded()
 
 
-def count_failed_login() -> None:
-    _limits().count_failed_login(_address())
+def check_login_allowed() -> None:
+    """429 when the caller's address has failed to log in too often lately; asked before
+    credentials are checked in any way, so that a right guess looks like a wrong one."""
+    if not _limits().login_allowed(_address()):
+        raise _limits().login_refused(_address())
+
+
+def spend_login() -> None:
+    """Count a login attempt before the password is hashed; 429 when over the budget."""
+    if not _limits().spend_login(_address()):
+        raise _limits().login_refused(_address())
+
+
+def refund_login() -> None:
+    _limits().refund_login(_address())
 
 
 def spend() -> None:

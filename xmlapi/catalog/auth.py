@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, delete, select, update
@@ -36,9 +37,18 @@ def save_user(session: Session, name: str, password: str, *, read_only: bool = F
     if created:
         user = User(name=name)
         session.add(user)
+    else:
+        # A reset password ends every session the old one opened, and their locks.
+        session.execute(delete(ApiSession).where(ApiSession.user_id == user.id))
     user.password_hash = generate_password_hash(password)
     user.read_only = read_only
     return created
+
+
+def usable_user_name(name: str) -> bool:
+    """Whether ``name`` could be a user's: 1 to 150 characters, none of them control
+    characters (a NUL cannot even be sent to PostgreSQL)."""
+    return 0 < len(name) <= 150 and not any(unicodedata.category(c) == "Cc" for c in name)
 
 
 def authenticate(session: Session, name: str, password: str) -> User | None:
@@ -72,8 +82,19 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def credentials_key(user_id: int, app_id: str | None, password_hash: str) -> str:
+    """What finds the session Basic credentials opened: derived from the stored slow
+    hash, not the password, so that it makes no password cheaper to guess."""
+    material = f"{user_id}\0{app_id or ''}\0{password_hash}"
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
 def open_session(
-    session: Session, user: User, app: App | None, app_id: str | None, idle: dt.timedelta
+    session: Session,
+    user: User,
+    app_read_only: bool,
+    app_id: str | None,
+    idle: dt.timedelta,
 ) -> tuple[str, SessionInfo]:
     """Start a session for ``user``; returns the cookie token and the session. Commits.
 
@@ -86,10 +107,11 @@ def open_session(
         id=token_digest(token),
         user_id=user.id,
         app_id=app_id,
-        app_read_only=app is not None and app.read_only,
+        app_read_only=app_read_only,
         created=now,
         last_seen=now,
         expires=now + idle,
+        credentials_key=credentials_key(user.id, app_id, user.password_hash),
     )
     session.add(row)
     session.commit()
@@ -118,6 +140,33 @@ def find_session(connection: Connection, token: str) -> SessionInfo | None:
     params = {"digest": token_digest(token), "now": utcnow()}
     row = connection.execute(_LIVE_SESSION, params).first()
     return SessionInfo(*row) if row is not None else None
+
+
+# The live session Basic credentials opened last, with what proves the key still holds
+# (the user's password hash): one indexed statement.
+_SESSION_OF_CREDENTIALS = (
+    select(*_LIVE_SESSION.selected_columns, User.password_hash)
+    .join(User, User.id == ApiSession.user_id)
+    .where(
+        ApiSession.credentials_key == bindparam("key"),
+        ApiSession.expires > bindparam("now"),
+    )
+    .order_by(ApiSession.created.desc(), ApiSession.id.desc())
+    .limit(1)
+)
+
+
+def find_credentials_session(connection: Connection, key: str) -> SessionInfo | None:
+    """The live session that the credentials with ``key`` opened last, or None (also
+    when the password changed since)."""
+    row = connection.execute(_SESSION_OF_CREDENTIALS, {"key": key, "now": utcnow()}).first()
+    if row is None:
+        return None
+    *fields, password_hash = row
+    info = SessionInfo(*fields)
+    if credentials_key(info.user_id, info.app_id, password_hash) != key:
+        return None
+    return info
 
 
 def touch(
@@ -171,6 +220,14 @@ def register_app(
     app.private_id_hash = generate_password_hash(private_id)
     app.read_only = read_only
     return created
+
+
+def app_is_read_only(session: Session, app_id: str | None) -> bool:
+    """Whether ``app_id`` names a registered read-only app (honoured even when apps
+    need not be registered: a kiosk stays a kiosk)."""
+    if not app_id:
+        return False
+    return bool(session.scalar(select(App.read_only).where(App.app_id == app_id)))
 
 
 def check_app(session: Session, app_id: str | None, private_id: str | None) -> App | None:

@@ -31,6 +31,10 @@ class ApiSession(Base):
     created: Mapped[Timestamp] = mapped_column(default=utcnow)
     last_seen: Mapped[Timestamp] = mapped_column(default=utcnow)
     expires: Mapped[Timestamp] = mapped_column(index=True)
+    # Finds the session that Basic credentials opened, for clients without a cookie jar:
+    # SHA-256 of the user, the app id and the user's stored (slow) password hash, so it
+    # makes no password any cheaper to guess.
+    credentials_key: Mapped[str | None] = mapped_column(String(64), index=True)
 
     user: Mapped[User] = relationship(lazy="joined")
 
