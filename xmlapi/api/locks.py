@@ -48,7 +48,8 @@ def claim_locks() -> None:
 
     An endpoint the registry marks ``requires_lock`` needs the lock of the product in its
     URL; that is also checked now, so a write without it is refused (428/423) before its
-    body is read.
+    document is parsed. The reads of authentication end their transaction first: the
+    write and its answer must not see a snapshot taken before it.
     """
     if request.method in SAFE_METHODS:
         return
