@@ -4,7 +4,7 @@ import os
 
 from gunicorn.http import message as _message
 
-from xmlapi import server_errors
+from xmlapi.faces.legacy import server_errors
 
 bind = f"127.0.0.1:{os.environ.get('PORT', '8080')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from tests.conftest import basic, client_of
 from tests.helpers import create_product, document, error_type, lock, xml
-from xmlapi.api.auth import COOKIE
 from xmlapi.catalog import auth
 from xmlapi.cli import main
+from xmlapi.http.auth import COOKIE
 from xmlapi.models import ApiSession
 
 

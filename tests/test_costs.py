@@ -16,9 +16,10 @@ from tests.helpers import (
     spec_response_children,
     xml,
 )
-from xmlapi import endpoints, models
-from xmlapi.api.cache import RenderCache
+from xmlapi import models
 from xmlapi.db import session_scope
+from xmlapi.faces.legacy import endpoints
+from xmlapi.http.cache import RenderCache
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ import redis
 
 from tests.conftest import basic, client_of
 from tests.helpers import error_type
-from xmlapi.api import limits
 from xmlapi.catalog import auth as catalog_auth
+from xmlapi.http import limits
 
 REDIS_URL = "redis://127.0.0.1:6379"
 
@@ -160,7 +160,7 @@ def timed(call) -> tuple[float, object]:
 def assert_fails_open(failing, caplog) -> None:
     alice = client_of(failing, "alice")
     stranger = client_of(failing, None)
-    caplog.set_level(logging.ERROR, logger="xmlapi.api.limits")
+    caplog.set_level(logging.ERROR, logger="xmlapi.http.limits")
     took, response = timed(lambda: alice.get("/api/products/"))
     assert response.status_code == 200
     assert took < 1.5

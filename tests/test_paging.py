@@ -19,9 +19,9 @@ from tests.helpers import (
     xml,
 )
 from xmlapi import models
-from xmlapi.api.cache import RenderCache
 from xmlapi.db import session_scope
-from xmlapi.xml.render import PROLOG
+from xmlapi.faces.legacy.xml.render import PROLOG
+from xmlapi.http.cache import RenderCache
 
 
 def codes(response) -> list[str]:

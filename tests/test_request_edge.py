@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import client_of
 from tests.helpers import create_product, error_type, xml
-from xmlapi import middleware
+from xmlapi.http import middleware
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from tests.helpers import (
     spec_response_children,
     xml,
 )
-from xmlapi import endpoints
+from xmlapi.faces.legacy import endpoints
 
 
 @pytest.fixture

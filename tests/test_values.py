@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from tests import images
 from tests.helpers import create_locked_product, document, error_fields, error_type, lock, xml
-from xmlapi import payloads
+from xmlapi.faces.legacy import payloads
 
 
 def _delete(client, product_id: int) -> None:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.helpers import error_type, xml
-from xmlapi.xml.parse import MalformedXml, element_to_dict, parse
+from xmlapi.faces.legacy.xml.parse import MalformedXml, element_to_dict, parse
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from lxml import etree
 
-from xmlapi.xml.render import PROLOG
-from xmlapi.xml.schemas import response_schemas
+from xmlapi.faces.legacy.xml.render import PROLOG
+from xmlapi.faces.legacy.xml.schemas import response_schemas
 
 
 class ResponseInvalid(AssertionError):

@@ -6,11 +6,13 @@ import logging
 
 from flask import Flask
 
-from xmlapi import api, db, migrate
+from xmlapi import db, http, migrate
 from xmlapi.catalog import photos
-from xmlapi.middleware import RequestLimits, TrailingSlash
+from xmlapi.faces import legacy
+from xmlapi.faces.legacy.errors import error_body
+from xmlapi.faces.legacy.xml import schemas
+from xmlapi.http.middleware import RequestLimits, TrailingSlash
 from xmlapi.settings import Settings, from_environ
-from xmlapi.xml import schemas
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -20,7 +22,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     was not migrated to this code's schema.
     """
     settings = settings or from_environ()
-    app = Flask(__name__, template_folder="../templates")
+    # No static route: every route needs a registry entry, and there are no files to serve.
+    app = Flask(__name__, template_folder="../templates", static_folder=None)
     # Never redirect: a 308 would lose the method or the body of legacy clients, and
     # its Location would come from the Host header.
     app.url_map.merge_slashes = False
@@ -38,12 +41,14 @@ def create_app(settings: Settings | None = None) -> Flask:
         engine.dispose()  # no pooled connection may outlive a fork of a preloading server
     db.init_app(app, engine)
     schemas.load_all()
-    api.init_app(app)
+    http.init_app(app)
+    legacy.init_app(app)
     app.wsgi_app = RequestLimits(
         TrailingSlash(app.wsgi_app),
         max_url_bytes=settings.max_url_bytes,
         max_header_bytes=settings.max_header_bytes,
         max_body_bytes=max(settings.max_body_bytes, settings.max_photo_bytes),
         body_seconds=settings.body_timeout_seconds,
+        error_body=error_body,
     )
     return app

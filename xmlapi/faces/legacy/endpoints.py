@@ -1,43 +1,10 @@
-"""The endpoint registry: every route's flags and description, declared here and only here.
-
-The four flags are the contract's (``spec/products-xml-api.txt``): ``can_lock`` (LOCK and
-UNLOCK work on the URL), ``requires_lock`` (the write needs the product's lock),
-``has_etag`` and ``requires_etag``. Enforcement and the reference page read this table;
-``check_routes`` refuses to start an app whose route table and this registry disagree.
-"""
+"""The legacy face's routes: every one with its flags and description, declared here
+and only here. The four flags are the contract's (``spec/products-xml-api.txt``)."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-from flask import Flask
-
 from xmlapi.catalog.reference import KINDS
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    view: str
-    method: str
-    path: str  # in the contract's notation, relative to /api: "/products/(d+)/"
-    description: str
-    can_lock: bool = False
-    requires_lock: bool = False
-    has_etag: bool = False
-    requires_etag: bool = False
-    contract: bool = True  # False: our extension, not in the legacy contract
-    read_only_ok: bool = False  # read-only users and apps may call it though it is no GET
-
-    @property
-    def flags(self) -> tuple[bool, bool, bool, bool]:
-        return (self.can_lock, self.requires_lock, self.has_etag, self.requires_etag)
-
-    @property
-    def writes(self) -> bool:
-        """Whether read-only users and apps are refused (403)."""
-        return self.method not in {"GET", "HEAD", "OPTIONS"} and not self.read_only_ok
-
+from xmlapi.http.endpoints import Endpoint
 
 PRODUCT = "/products/(d+)/"
 PHOTOS = PRODUCT + "product_photos/"
@@ -242,48 +209,3 @@ for _kind in KINDS:
             contract=False,
         ),
     )
-
-_BY_VIEW = {(e.view, e.method): e for e in ENDPOINTS}
-
-
-def lookup(view: str | None, method: str) -> Endpoint | None:
-    """The registry entry of a view and method (HEAD counts as GET)."""
-    return _BY_VIEW.get((view, "GET" if method == "HEAD" else method))
-
-
-class RouteTableError(RuntimeError):
-    """The app's routes and the registry disagree."""
-
-
-_CONVERTER = re.compile(r"<int:[a-z_]+>")
-_PATH_CONVERTER = re.compile(r"<path:[a-z_]+>")
-_IMPLICIT = {"HEAD", "OPTIONS"}
-
-
-def contract_path(rule: str, prefix: str = "/api") -> str:
-    """A Flask rule in the contract's notation: /api/products/<int:x>/ -> /products/(d+)/."""
-    path = rule.removeprefix(prefix) or "/"
-    return _PATH_CONVERTER.sub("(path)", _CONVERTER.sub("(d+)", path))
-
-
-def check_routes(app: Flask, prefix: str = "/api") -> None:
-    """Raise RouteTableError unless every API route and method is in the registry with
-    the same path, and every registry entry has its route."""
-    problems, seen = [], set()
-    for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith(prefix):
-            continue
-        for method in sorted(rule.methods - _IMPLICIT):
-            entry = _BY_VIEW.get((rule.endpoint, method))
-            seen.add((rule.endpoint, method))
-            if entry is None:
-                problems.append(f"{method} {rule.rule} ({rule.endpoint}) has no registry entry")
-            elif entry.path != contract_path(rule.rule, prefix):
-                problems.append(f"{method} {rule.rule}: registry says {entry.path}")
-    problems += [
-        f"{e.method} {e.path} ({e.view}) is registered but has no route"
-        for e in ENDPOINTS
-        if (e.view, e.method) not in seen
-    ]
-    if problems:
-        raise RouteTableError("; ".join(problems))

@@ -21,7 +21,7 @@ from lxml import etree
 from xmlapi.catalog import costs, pricing, stock
 from xmlapi.catalog.photos import SIZES
 from xmlapi.catalog.reference import KINDS_BY_PLURAL, Kind
-from xmlapi.xml import chars
+from xmlapi.faces.legacy.xml import chars
 
 # lxml writes its declaration with single quotes; some legacy clients look for this
 # exact byte string, so it is written as a constant.

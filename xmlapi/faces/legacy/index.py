@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, send_file
 from lxml import etree
 
-from xmlapi import endpoints
-from xmlapi.api.common import xml_response
-from xmlapi.xml.schemas import SCHEMAS_DIR, schema_files
+from xmlapi.faces.legacy import endpoints
+from xmlapi.faces.legacy.common import xml_response
+from xmlapi.faces.legacy.xml.schemas import SCHEMAS_DIR, schema_files
 
 bp = Blueprint("index", __name__)
 

@@ -1,8 +1,10 @@
-"""Every failure becomes an XML ``<error>`` document with a stable type.
+"""Every failure becomes an error in the format of the face that was asked, with a
+stable type.
 
-The table below is the list of error types clients can rely on. Flask's own errors
-(404, 405, 413, ...) and uncaught exceptions go through the same builder, so no answer
-is ever an HTML page or a traceback.
+The table below is the list of error types clients can rely on, whatever the face; a
+face adds the types of its own wire format (a malformed document, say) and writes each
+error its way. Flask's own errors (404, 405, 413, ...) and uncaught exceptions go
+through the same writer, so no answer is ever a page of the framework or a traceback.
 """
 
 from __future__ import annotations
@@ -13,22 +15,15 @@ from flask import Flask, Response
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from xmlapi.api.common import xml_response
 from xmlapi.catalog import errors as catalog
 from xmlapi.catalog.filters import InvalidQuery
-from xmlapi.payloads import PayloadError
-from xmlapi.xml.errors import error_document
-from xmlapi.xml.parse import InvalidDocument, MalformedXml, ReadOnlyElements
+from xmlapi.http.faces import ErrorTable, face_of_request
 
 log = logging.getLogger(__name__)
 
-# exception -> (status, error type); the first matching class wins.
-ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
-    (MalformedXml, 400, "xml.malformed"),
-    (InvalidDocument, 400, "xml.invalid"),
-    (ReadOnlyElements, 400, "field.read_only"),
+# exception -> (status, error type); a face's own table is tried first.
+ERRORS: ErrorTable = (
     (InvalidQuery, 400, "query.invalid"),
-    (PayloadError, 422, "field.invalid"),
     (catalog.NotFound, 404, "not_found"),
     (catalog.UnknownReference, 422, "reference.unknown"),
     (catalog.RuleBroken, 422, "rule.broken"),
@@ -69,18 +64,15 @@ HTTP_TYPES = {
 }
 
 
-def error_response(
-    status: int, error_type: str, message: str, fields: dict[str, str] | None = None, **headers: str
+def write_error(
+    status: int,
+    error_type: str,
+    message: str,
+    fields: dict[str, str] | None = None,
+    **headers: str,
 ) -> Response:
-    return xml_response(error_document(error_type, status, message, fields), status, **headers)
-
-
-def _fields(exc: Exception) -> dict[str, str] | None:
-    if isinstance(exc, ReadOnlyElements):
-        return {path: "Read-only; leave it out." for path in exc.paths}
-    if isinstance(exc, MalformedXml | InvalidDocument) and exc.line is not None:
-        return {"body": str(exc)}
-    return getattr(exc, "fields", None) or None
+    """The error in the format of the face the request was for."""
+    return face_of_request().write_error(status, error_type, message, fields, headers)
 
 
 def _headers(exc: Exception) -> dict[str, str]:
@@ -92,18 +84,21 @@ def _headers(exc: Exception) -> dict[str, str]:
     return {} if retry_after is None else {"Retry-After": str(retry_after)}
 
 
-def handle_known(exc: Exception) -> Response:
-    for cls, status, error_type in ERRORS:
-        if isinstance(exc, cls):
-            return error_response(status, error_type, _message(exc), _fields(exc), **_headers(exc))
-    return handle_unexpected(exc)
-
-
 def _message(exc: Exception) -> str:
     if isinstance(exc, OperationalError):
         log.warning("database unavailable: %s", exc.orig)
         return "The database is not answering; try again shortly."
     return str(exc)
+
+
+def handle_known(exc: Exception) -> Response:
+    face = face_of_request()
+    for cls, status, error_type in (*face.errors, *ERRORS):
+        if isinstance(exc, cls):
+            fields = face.error_fields(exc) if face.error_fields else None
+            fields = fields or getattr(exc, "fields", None) or None
+            return face.write_error(status, error_type, _message(exc), fields, _headers(exc))
+    return handle_unexpected(exc)
 
 
 def handle_http(exc: HTTPException) -> Response:
@@ -115,16 +110,21 @@ def handle_http(exc: HTTPException) -> Response:
         if name in ("WWW-Authenticate", "Retry-After"):
             headers[name] = value
     message = exc.description or exc.name
-    return error_response(status, HTTP_TYPES.get(status, "http.error"), message, **headers)
+    return write_error(status, HTTP_TYPES.get(status, "http.error"), message, **headers)
 
 
 def handle_unexpected(exc: Exception) -> Response:
     log.exception("unhandled error: %s", exc)
-    return error_response(500, "server.error", "The server failed; the error was logged.")
+    return write_error(500, "server.error", "The server failed; the error was logged.")
+
+
+def register(app: Flask, table: ErrorTable) -> None:
+    """Send the exceptions of ``table`` to the face-aware handler."""
+    for cls, _status, _type in table:
+        app.register_error_handler(cls, handle_known)
 
 
 def init_app(app: Flask) -> None:
-    for cls, _status, _type in ERRORS:
-        app.register_error_handler(cls, handle_known)
+    register(app, ERRORS)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(Exception, handle_unexpected)

@@ -1,39 +1,15 @@
-"""The HTTP side: one blueprint per resource, all under /api."""
+"""What every face shares: the endpoint registry, authentication, rate limits, lock
+claims, preconditions, error dispatch and caches. It never imports a face: a face hands
+itself over with ``add_face``."""
 
 from __future__ import annotations
 
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from xmlapi import endpoints
-from xmlapi.api import (
-    auth,
-    costs,
-    errors,
-    index,
-    inventory,
-    locks,
-    photos,
-    products,
-    serial_numbers,
-    sessions,
-    setup,
-)
-from xmlapi.api.cache import RenderCache
-
-PREFIX = "/api"
-BLUEPRINTS = (
-    index.bp,
-    products.bp,
-    costs.bp,
-    serial_numbers.bp,
-    inventory.bp,
-    photos.bp,
-    locks.bp,
-    sessions.bp,
-    setup.bp,
-)
-
+from xmlapi.http import auth, endpoints, errors, locks
+from xmlapi.http.cache import RenderCache
+from xmlapi.http.faces import Face
 
 ID_MAX = 2**31 - 1  # the id columns' range on PostgreSQL
 
@@ -63,12 +39,24 @@ LIST_ITEM_CACHE_SIZE = 16384  # list items, ~0.7 KB each
 
 
 def init_app(app: Flask) -> None:
+    """The policies every face's routes get, applied from their registry entries."""
+    app.extensions["xmlapi.registry"] = endpoints.Registry()
+    app.extensions["xmlapi.faces"] = []
     app.extensions["xmlapi.renders"] = RenderCache(size=RENDER_CACHE_SIZE)
     app.extensions["xmlapi.list_items"] = RenderCache(size=LIST_ITEM_CACHE_SIZE)
     app.url_map.converters["int"] = IdConverter  # before any rule is made
     errors.init_app(app)
-    auth.init_app(app, PREFIX)
+    auth.init_app(app)
     app.before_request(locks.claim_locks)
-    for blueprint in BLUEPRINTS:
-        app.register_blueprint(blueprint, url_prefix=PREFIX)
-    endpoints.check_routes(app, PREFIX)
+
+
+def add_face(app: Flask, face: Face) -> None:
+    """Serve ``face``: its blueprints under its prefix, its entries in the registry, its
+    errors in its format. Raises RouteTableError when a route of the app has no entry."""
+    for blueprint in face.blueprints:
+        app.register_blueprint(blueprint, url_prefix=face.prefix)
+    registry = app.extensions["xmlapi.registry"]
+    registry.add(face.endpoints)
+    errors.register(app, face.errors)
+    app.extensions["xmlapi.faces"].append(face)
+    endpoints.check_routes(app, registry)

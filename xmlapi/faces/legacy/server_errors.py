@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from gunicorn import util
 
-from xmlapi.xml.errors import error_document
-from xmlapi.xml.render import CONTENT_TYPE, to_bytes
+from xmlapi.faces.legacy.xml.errors import error_document
+from xmlapi.faces.legacy.xml.render import CONTENT_TYPE, to_bytes
 
 TYPES = {
     400: "request.bad",

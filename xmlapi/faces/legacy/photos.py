@@ -13,17 +13,12 @@ from flask import Blueprint, Response, request
 from werkzeug.http import parse_options_header
 from werkzeug.wsgi import wrap_file
 
-from xmlapi import payloads
-from xmlapi.api.common import (
-    decode_limits,
-    parse_edit_body,
-    photo_store,
-    settings,
-    xml_response,
-)
 from xmlapi.catalog import photos
 from xmlapi.db import get_connection, get_session
-from xmlapi.xml import chars, render
+from xmlapi.faces.legacy import payloads
+from xmlapi.faces.legacy.common import parse_edit_body, xml_response
+from xmlapi.faces.legacy.xml import chars, render
+from xmlapi.http.common import decode_limits, photo_store, settings
 
 bp = Blueprint("photos", __name__)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from xmlapi import payloads
-from xmlapi.api.common import parse_body, parse_edit_body, xml_response
 from xmlapi.catalog import costs
 from xmlapi.db import get_session
-from xmlapi.xml import render
+from xmlapi.faces.legacy import payloads
+from xmlapi.faces.legacy.common import parse_body, parse_edit_body, xml_response
+from xmlapi.faces.legacy.xml import render
 
 bp = Blueprint("costs", __name__)
 

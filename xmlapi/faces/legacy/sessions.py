@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from xmlapi.api.auth import clear_cookie, current_identity
 from xmlapi.catalog import auth
 from xmlapi.db import get_session
+from xmlapi.http.auth import clear_cookie, current_identity
 
 bp = Blueprint("sessions", __name__)
 

@@ -17,8 +17,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 
 from xmlapi.catalog.reference import Kind
 from xmlapi.catalog.stock import LEVELS
+from xmlapi.faces.legacy.xml.parse import element_to_dict
 from xmlapi.models.types import COST, MEASURE, MONEY, PERCENT, QUANTITY, RATE, ExactDecimal
-from xmlapi.xml.parse import element_to_dict
 
 
 class PayloadError(ValueError):

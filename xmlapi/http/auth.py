@@ -22,12 +22,11 @@ from typing import NoReturn
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from xmlapi import endpoints
-from xmlapi.api import limits
-from xmlapi.api.common import settings
 from xmlapi.catalog import auth
 from xmlapi.catalog.auth import SessionInfo
 from xmlapi.db import get_connection, get_session
+from xmlapi.http import endpoints, limits
+from xmlapi.http.common import settings
 
 COOKIE = "LS_SERVER_SESSION_ID"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
@@ -64,8 +63,11 @@ def check_origin() -> None:
 
 
 def authenticate() -> None:
-    """Before every /api request: find or open the caller's session, or answer 401."""
-    if not request.path.startswith(current_app.extensions["xmlapi.api_prefix"]):
+    """Before every request to a route whose registry entry is not public: find or open
+    the caller's session, or answer 401. A path no route matches answers its 404 (or
+    405) without asking who is calling."""
+    entry = endpoints.lookup(request.endpoint, request.method)
+    if entry is None or entry.public:
         return
     credentials = _credentials()
     token = _cookie_token()
@@ -237,8 +239,7 @@ def clear_cookie(response: Response) -> None:
     response.headers.add("Set-Cookie", f"{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")
 
 
-def init_app(app: Flask, prefix: str) -> None:
-    app.extensions["xmlapi.api_prefix"] = prefix
+def init_app(app: Flask) -> None:
     app.extensions["xmlapi.known_credentials"] = KnownCredentials()
     app.before_request(check_origin)
     app.before_request(authenticate)

@@ -7,23 +7,14 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, request
 
-from xmlapi import payloads
-from xmlapi.api.common import (
-    if_match,
-    list_items,
-    parse_body,
-    parse_edit_body,
-    photo_store,
-    pricing,
-    renders,
-    xml_response,
-    xml_stream,
-)
 from xmlapi.catalog import filters, products
 from xmlapi.catalog.filters import InvalidQuery
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.db import get_connection, get_session, read_after_commit
-from xmlapi.xml import render
+from xmlapi.faces.legacy import payloads
+from xmlapi.faces.legacy.common import parse_body, parse_edit_body, xml_response, xml_stream
+from xmlapi.faces.legacy.xml import render
+from xmlapi.http.common import if_match, list_items, photo_store, pricing, renders
 
 bp = Blueprint("products", __name__)
 

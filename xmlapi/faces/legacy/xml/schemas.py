@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lxml import etree
 
-SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
+SCHEMAS_DIR = Path(__file__).resolve().parents[4] / "schemas"
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
 
 

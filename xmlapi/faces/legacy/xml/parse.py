@@ -12,7 +12,7 @@ from typing import Any
 
 from lxml import etree
 
-from xmlapi.xml.schemas import request_schema
+from xmlapi.faces.legacy.xml.schemas import request_schema
 
 
 class XmlError(ValueError):

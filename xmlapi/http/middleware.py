@@ -9,11 +9,13 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 
 from werkzeug.wsgi import ClosingIterator
 
-from xmlapi.xml.errors import error_document
-from xmlapi.xml.render import CONTENT_TYPE, to_bytes
+# How an answer made before routing is written: (status, error type, message) -> the
+# body and its content type, in the format of the face the service speaks first.
+ErrorBody = Callable[[int, str, str], tuple[bytes, str]]
 
 log = logging.getLogger(__name__)
 _SLASHES = re.compile(r"//+")
@@ -63,34 +65,44 @@ class RequestLimits:
         max_header_bytes: int,
         max_body_bytes: int,
         body_seconds: float,
+        error_body: ErrorBody,
     ):
         self.app = app
+        self.error_body = error_body
         self.max_url_bytes = max_url_bytes
         self.max_header_bytes = max_header_bytes
         self.max_body_bytes = max_body_bytes
         self.body_seconds = body_seconds
 
+    def _refuse(self, start_response, status: int, error_type: str, message: str):
+        body, content_type = self.error_body(status, error_type, message)
+        start_response(
+            f"{status} {REASONS[status]}",
+            [("Content-Type", content_type), ("Content-Length", str(len(body)))],
+        )
+        return [body]
+
     def __call__(self, environ, start_response):
         if _target_length(environ) > self.max_url_bytes:
             message = f"The request target is longer than {self.max_url_bytes} bytes."
-            return _refuse(start_response, 414, "uri.too_long", message)
+            return self._refuse(start_response, 414, "uri.too_long", message)
         if _largest_header(environ) > self.max_header_bytes:
             message = f"A request header field is larger than {self.max_header_bytes} bytes."
-            return _refuse(start_response, 431, "header.too_large", message)
+            return self._refuse(start_response, 431, "header.too_large", message)
         try:
             spool = self._buffer_body(environ)
         except BodyTimeout:
             message = f"The request body did not arrive within {self.body_seconds:g} s."
-            return _refuse(start_response, 408, "body.timeout", message)
+            return self._refuse(start_response, 408, "body.timeout", message)
         except BodyCutShort:
             message = "The request body ended before its Content-Length."
-            return _refuse(start_response, 400, "request.bad", message)
+            return self._refuse(start_response, 400, "request.bad", message)
         except OSError as exc:  # the spool's disk (TMPDIR) is full or failing
             log.error(
                 "could not keep a request body of %s bytes: %s", _content_length(environ), exc
             )
             message = "The server could not keep the request body; try again later."
-            return _refuse(start_response, 503, "body.unstored", message)
+            return self._refuse(start_response, 503, "body.unstored", message)
         if spool is None:
             return self.app(environ, start_response)
         return ClosingIterator(self.app(environ, start_response), spool.close)
@@ -211,12 +223,3 @@ REASONS = {
     414: "URI Too Long",
     431: "Request Header Fields Too Large",
 }
-
-
-def _refuse(start_response, status: int, error_type: str, message: str):
-    body = to_bytes(error_document(error_type, status, message))
-    start_response(
-        f"{status} {REASONS[status]}",
-        [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body)))],
-    )
-    return [body]

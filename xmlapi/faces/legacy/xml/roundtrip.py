@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from xmlapi.xml.parse import ReadOnlyElements, parse, validate
+from xmlapi.faces.legacy.xml.parse import ReadOnlyElements, parse, validate
 
 # Attributes of a render's root that say which resource it is.
 RENDER_ATTRIBUTES = ("uri", "id", "full_render")

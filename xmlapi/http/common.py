@@ -1,20 +1,14 @@
-"""Helpers every view uses: settings, XML in, XML out."""
+"""What every face's views use: settings, caches, stores, preconditions, the body."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-
-from flask import Response, current_app, request, stream_with_context
-from lxml import etree
+from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from xmlapi.api.cache import RenderCache
 from xmlapi.catalog.photos import DecodeLimits, PhotoStore
 from xmlapi.catalog.pricing import Pricing
+from xmlapi.http.cache import RenderCache
 from xmlapi.settings import Settings
-from xmlapi.xml.parse import parse_document
-from xmlapi.xml.render import CONTENT_TYPE, to_bytes
-from xmlapi.xml.roundtrip import Edit, parse_edit
 
 
 def settings() -> Settings:
@@ -65,25 +59,3 @@ def read_body() -> bytes:
     if cap is not None and request.content_length is None and len(data) >= cap:
         raise RequestEntityTooLarge()
     return data
-
-
-def parse_body(name: str, read_only: Iterable[str] = ()) -> etree._Element:
-    """The request body as a checked ``<name>`` document (413/400 on failure)."""
-    return parse_document(read_body(), name, read_only)
-
-
-def parse_edit_body(
-    name: str, read_only: Iterable[str], current: Callable[[], etree._Element]
-) -> Edit:
-    """A PUT body as a checked ``<name>`` document; ``current()`` renders the resource
-    as stored, for documents that carry back what a GET rendered (read-modify-write)."""
-    return parse_edit(read_body(), name, read_only, current)
-
-
-def xml_response(element: etree._Element, status: int = 200, **headers: str) -> Response:
-    return Response(to_bytes(element), status, headers, content_type=CONTENT_TYPE)
-
-
-def xml_stream(chunks: Iterator[bytes]) -> Response:
-    """A streamed XML answer; the request's database session lives until the end."""
-    return Response(stream_with_context(chunks), 200, content_type=CONTENT_TYPE)

@@ -1,0 +1,47 @@
+"""The legacy face writes every error as an XML ``<error>`` document in the legacy
+server's shape; these are the error types of its own wire format."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Response
+
+from xmlapi.faces.legacy.common import xml_response
+from xmlapi.faces.legacy.payloads import PayloadError
+from xmlapi.faces.legacy.xml.errors import error_document
+from xmlapi.faces.legacy.xml.parse import InvalidDocument, MalformedXml, ReadOnlyElements
+from xmlapi.faces.legacy.xml.render import CONTENT_TYPE, to_bytes
+from xmlapi.http.errors import ErrorTable
+
+ERRORS: ErrorTable = (
+    (MalformedXml, 400, "xml.malformed"),
+    (InvalidDocument, 400, "xml.invalid"),
+    (ReadOnlyElements, 400, "field.read_only"),
+    (PayloadError, 422, "field.invalid"),
+)
+
+
+def write_error(
+    status: int,
+    error_type: str,
+    message: str,
+    fields: Mapping[str, str] | None,
+    headers: Mapping[str, str],
+) -> Response:
+    document = error_document(error_type, status, message, dict(fields) if fields else None)
+    return xml_response(document, status, **headers)
+
+
+def error_fields(exc: Exception) -> dict[str, str] | None:
+    """The fields an error of this face's own parsing names."""
+    if isinstance(exc, ReadOnlyElements):
+        return {path: "Read-only; leave it out." for path in exc.paths}
+    if isinstance(exc, MalformedXml | InvalidDocument) and exc.line is not None:
+        return {"body": str(exc)}
+    return None
+
+
+def error_body(status: int, error_type: str, message: str) -> tuple[bytes, str]:
+    """An error as bytes and content type, for answers made before any routing."""
+    return to_bytes(error_document(error_type, status, message)), CONTENT_TYPE

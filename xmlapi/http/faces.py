@@ -1,0 +1,58 @@
+"""A face: its blueprints under one prefix, its registry entries, and how it writes
+errors. Which face a request is for is known from its blueprint, or from its path when
+no route matched."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from flask import Blueprint, Response, current_app, request
+
+from xmlapi.http.endpoints import Endpoint
+
+ErrorTable = tuple[tuple[type[Exception], int, str], ...]
+
+
+class ErrorWriter(Protocol):
+    """How a face writes an error: status, stable type, message, the fields it names,
+    and headers."""
+
+    def __call__(
+        self,
+        status: int,
+        error_type: str,
+        message: str,
+        fields: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+    ) -> Response: ...
+
+
+@dataclass(frozen=True)
+class Face:
+    name: str
+    prefix: str
+    blueprints: tuple[Blueprint, ...]
+    endpoints: tuple[Endpoint, ...]
+    write_error: ErrorWriter
+    errors: ErrorTable = ()  # the face's own exceptions: (class, status, type)
+    error_fields: Callable[[Exception], dict[str, str] | None] | None = None
+
+
+def faces() -> list[Face]:
+    return current_app.extensions["xmlapi.faces"]
+
+
+def face_of_request() -> Face:
+    """The face of the request's blueprint; with no route, the face whose prefix the
+    path starts with (the longest); else the first face registered."""
+    registered = faces()
+    blueprint = request.blueprint
+    for face in registered:
+        if any(bp.name == blueprint for bp in face.blueprints):
+            return face
+    by_prefix = [face for face in registered if request.path.startswith(face.prefix)]
+    if by_prefix:
+        return max(by_prefix, key=lambda face: len(face.prefix))
+    return registered[0]
