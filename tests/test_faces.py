@@ -73,7 +73,7 @@ def probe_app(app):
 
 
 def test_a_face_whose_routes_have_no_entries_stops_start_up(app):
-    with pytest.raises(RouteTableError, match="probe.update"):
+    with pytest.raises(RouteTableError, match=r"probe\.update"):
         http.add_face(app, probe_face(endpoints=PROBE_ENDPOINTS[:1]))
 
 
