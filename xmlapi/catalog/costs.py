@@ -25,7 +25,6 @@ from xmlapi.catalog.errors import NotFound, RuleBroken
 from xmlapi.catalog.pricing import wide
 from xmlapi.catalog.writes import committing
 from xmlapi.models import Currency, Product, SupplierCost
-from xmlapi.models.products import stamp
 
 COST_QUANTUM = Decimal("0.0001")
 DEFAULT = "default"
@@ -200,11 +199,11 @@ def _key(cost: SupplierCost | None) -> tuple | None:
 
 
 def _settle(product: Product, default_before: tuple | None) -> None:
-    """Make the product follow its (possibly new) default cost, and stamp it."""
+    """Make the product follow its (possibly new) default cost (its version moves with
+    any change of its costs: see ``catalog.changes``)."""
     default = default_of(product.supplier_costs)
     if not product.supplier_overridden:
         product.supplier_id = default.supplier_id if default else None
         product.supplier_code = default.supplier_product_code if default else None
     if _key(default) != default_before:
         product.new_cost = True
-    stamp(product)

@@ -24,6 +24,7 @@ from sqlalchemy import event, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from xmlapi.catalog.changes import changed_products
 from xmlapi.catalog.errors import LockHeld, LockNotHeld, LockRequired, NotFound
 from xmlapi.models import ApiSession, Product, ProductLock
 from xmlapi.models.types import utcnow
@@ -206,19 +207,6 @@ def check_claim(session: Session) -> None:
     claimed = session.info.get(_CLAIM)
     if claimed is not None and claimed.product_id is not None:
         _check(session, claimed, {claimed.product_id})
-
-
-def changed_products(session: Session) -> set[int]:
-    """Ids of the stored products the session's pending changes change (rows under a
-    product count for it; new products and lock rows do not)."""
-    ids = set()
-    for row in (*session.dirty, *session.deleted, *session.new):
-        if isinstance(row, Product):
-            if row not in session.new and (row in session.deleted or session.is_modified(row)):
-                ids.add(row.id)
-        elif not isinstance(row, ProductLock) and getattr(row, "product_id", None) is not None:
-            ids.add(row.product_id)
-    return ids
 
 
 def _check(session: Session, claimed: Claim, product_ids: set[int]) -> None:

@@ -19,7 +19,6 @@ from xmlapi.catalog.errors import Conflict, NotFound, RuleBroken
 from xmlapi.catalog.products import get_plain
 from xmlapi.catalog.writes import committing
 from xmlapi.models import Product, SerialNumber
-from xmlapi.models.products import stamp
 
 FIELDS = ("serial", "status", "note", "cost", "warehouse_id")
 
@@ -114,4 +113,3 @@ def _duplicate(_exc: IntegrityError | None = None) -> Conflict:
 def _settle(session: Session, product: Product) -> None:
     session.flush()
     stock.recount(session, product)
-    stamp(product)

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from xmlapi.catalog.errors import NotFound, RuleBroken
 from xmlapi.catalog.writes import committing
 from xmlapi.models import Product, SerialNumber
-from xmlapi.models.products import stamp
 
 LEVELS = (
     "available",
@@ -58,7 +57,7 @@ def levels(session: Session, product_id: int) -> Product:
 
 
 def update(session: Session, product_id: int, changes: Mapping[str, Decimal | None]) -> None:
-    """Set the levels ``changes`` carries (empty means 0) and stamp the product; commits.
+    """Set the levels ``changes`` carries (empty means 0); commits.
 
     A serialized product's ``available`` follows its serials: setting it is a RuleBroken.
     """
@@ -71,4 +70,3 @@ def update(session: Session, product_id: int, changes: Mapping[str, Decimal | No
     with committing(session):
         for name, value in changes.items():
             setattr(product, name, value if value is not None else Decimal(0))
-        stamp(product)
