@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.helpers import create, document, error_fields, error_type, xml
@@ -100,3 +102,12 @@ def test_a_document_of_another_kind_is_refused(client):
     response = client.post("/api/warehouses/", data=b"<class><name>x</name></class>")
     assert response.status_code == 400
     assert error_type(response) == "xml.invalid"
+
+
+def test_people_read_proper_names_of_each_kind(client):
+    root = xml(client.get("/api/"))
+    descriptions = {m.text for r in root for m in r}
+    assert {"Create a class", "List the currencies", "One point-of-sale category"} <= descriptions
+    assert not any(re.search(r"\b(classe|currencie|categorie)\b", d) for d in descriptions)
+    missing = client.get("/api/setup/currencies/99/")
+    assert xml(missing).findtext("localizable_message/message") == "No currency with id 99."

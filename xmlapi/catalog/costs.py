@@ -105,10 +105,9 @@ def create(session: Session, product_id: int, values: Mapping[str, Any]) -> int:
         name for name in ("supplier_id", "supplier_product_code") if values.get(name) is None
     ]
     if missing:
-        names = [_field(name) for name in missing]
         raise RuleBroken(
-            f"A new cost needs {' and '.join(names)}.",
-            {name: "Missing data for required field." for name in names},
+            "A new cost needs a supplier and the supplier's product code.",
+            {name: "Missing data for required field." for name in missing},
         )
     with committing(session):
         product = product_with_costs(session, product_id)
@@ -133,7 +132,8 @@ def update(session: Session, product_id: int, cost_id: int, values: Mapping[str,
     for name in ("supplier_id", "supplier_product_code"):
         if name in values and values[name] is None:
             raise RuleBroken(
-                f"{_field(name)} cannot be emptied.", {_field(name): "May not be empty."}
+                "A cost's supplier and supplier product code cannot be emptied.",
+                {name: "May not be empty."},
             )
     with committing(session):
         product = product_with_costs(session, product_id)
@@ -173,14 +173,10 @@ def _raw(value: Decimal | None) -> Decimal:
     return (value or Decimal(0)).quantize(COST_QUANTUM, rounding=ROUND_HALF_UP)
 
 
-def _field(attribute: str) -> str:
-    return attribute.removesuffix("_id")
-
-
 def _check_supplier(session: Session, values: Mapping[str, Any]) -> None:
     if values.get("supplier_id") is not None:
         reference.check_exists(
-            session, reference.kind("suppliers"), values["supplier_id"], "supplier"
+            session, reference.kind("suppliers"), values["supplier_id"], "supplier_id"
         )
 
 

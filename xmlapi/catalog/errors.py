@@ -19,12 +19,12 @@ class NotFound(CatalogError):
 
 
 class UnknownReference(CatalogError):
-    """A document points at reference data (a class, a supplier, ...) that does not exist."""
+    """A change points at something (a class, a supplier, a product) that does not exist;
+    ``field`` is the change's attribute (``supplier_id``), ``label`` what it points at."""
 
-    def __init__(self, field: str, ident: int):
-        super().__init__(
-            f"{field} {ident} does not exist.", {field: f"No {field} with id {ident}."}
-        )
+    def __init__(self, field: str, ident: int, label: str):
+        message = f"No {label} with id {ident}."
+        super().__init__(message, {field: message})
         self.field = field
         self.ident = ident
 

@@ -130,7 +130,7 @@ def require(session: Session, product_id: int, session_id: str, ttl: dt.timedelt
     )
     held = _held(session, product_id) if live is not None else None
     if held is None:
-        raise LockRequired(f"Lock product {product_id} first (LOCK /api/products/{product_id}/).")
+        raise LockRequired(f"Lock product {product_id} first.")
     raise held
 
 
@@ -220,9 +220,7 @@ def _check(session: Session, claimed: Claim, product_ids: set[int]) -> None:
             if held is not None:
                 raise held
             if product_id == claimed.product_id:
-                raise LockRequired(
-                    f"Lock product {product_id} first (LOCK /api/products/{product_id}/)."
-                )
+                raise LockRequired(f"Lock product {product_id} first.")
         checked.add(product_id)
 
 

@@ -51,18 +51,18 @@ from xmlapi.sqlfunctions import converted_cost, margin_of
 if TYPE_CHECKING:
     from xmlapi.catalog.photos import PhotoStore
 
-# Reference attributes of a product: the kind they point at and the contract's name.
-REFERENCES: dict[str, tuple[str, str]] = {
-    "class_id": ("classes", "class"),
-    "currency_id": ("currencies", "currency"),
-    "supplier_id": ("suppliers", "supplier"),
-    "tax_exemption_id": ("tax_exemptions", "tax_exemption"),
-    "pos_category_id": ("pos_categories", "categories/pos/category"),
-    "web_category_id": ("web_categories", "categories/web/category"),
-    "product_color_id": ("product_colors", "product_color"),
-    "product_size_id": ("product_sizes", "product_size"),
+# Reference attributes of a product: the kind of reference data they point at.
+REFERENCES: dict[str, str] = {
+    "class_id": "classes",
+    "currency_id": "currencies",
+    "supplier_id": "suppliers",
+    "tax_exemption_id": "tax_exemptions",
+    "pos_category_id": "pos_categories",
+    "web_category_id": "web_categories",
+    "product_color_id": "product_colors",
+    "product_size_id": "product_sizes",
 }
-MASTER_FIELD = "master_product/product"
+MASTER_FIELD = "master_id"
 
 CODE_SUFFIXES = {
     "COLOR_SIZE": "{code}-{color}-{size}",
@@ -252,15 +252,13 @@ def _conflict(exc: IntegrityError) -> Conflict:
 
 
 def _check_references(session: Session, changes: Mapping[str, Any]) -> None:
-    for attribute, (plural, name) in REFERENCES.items():
+    for attribute, plural in REFERENCES.items():
         ident = changes.get(attribute)
         if ident is not None:
-            reference.check_exists(session, reference.kind(plural), ident, name)
+            reference.check_exists(session, reference.kind(plural), ident, attribute)
     for relation in changes.get("related") or ():
         if session.get(Product, relation["related_id"]) is None:
-            raise UnknownReference(
-                "related_products/related_product/product", relation["related_id"]
-            )
+            raise UnknownReference("related_id", relation["related_id"], "product")
 
 
 def _master(
@@ -270,7 +268,7 @@ def _master(
         return None
     master = session.get(Product, master_id)
     if master is None:
-        raise UnknownReference(MASTER_FIELD, master_id)
+        raise UnknownReference(MASTER_FIELD, master_id, "product")
     if product is not None and master.id == product.id:
         raise RuleBroken(
             "A product cannot be its own master.", {MASTER_FIELD: "Names the product itself."}
@@ -295,17 +293,14 @@ def _refuse_children(session: Session, product: Product) -> None:
 
 def _require_variant(changes: Mapping[str, Any], product: Product | None = None) -> None:
     missing = [
-        name
-        for attribute, name in (
-            ("product_color_id", "product_color"),
-            ("product_size_id", "product_size"),
-        )
+        attribute
+        for attribute in ("product_color_id", "product_size_id")
         if changes.get(attribute, getattr(product, attribute, None)) is None
     ]
     if missing:
         raise RuleBroken(
-            "A child of a master product must name its product_color and product_size.",
-            {name: "Mandatory when master_product is present." for name in missing},
+            "A child of a master product must name its colour and size.",
+            {attribute: "Mandatory for a child of a master." for attribute in missing},
         )
 
 
@@ -357,7 +352,7 @@ def _replace_related(session: Session, product: Product, relations: list[dict]) 
     if any(relation["related_id"] == product.id for relation in relations):
         raise RuleBroken(
             "A product cannot be related to itself.",
-            {"related_products": "Names the product itself."},
+            {"related": "Names the product itself."},
         )
     session.execute(
         RelatedProduct.__table__.delete().where(RelatedProduct.product_id == product.id)

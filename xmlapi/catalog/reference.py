@@ -34,21 +34,20 @@ CODE = Field("code")
 
 @dataclass(frozen=True)
 class Kind:
-    """One kind of reference data; ``name`` and ``plural`` are what documents call it."""
+    """One kind of reference data; ``name`` and ``plural`` are what documents call it,
+    ``label`` and ``labels`` what a person reads."""
 
     name: str
     plural: str
     path: str
     model: type
     fields: tuple[Field, ...]
-
-    @property
-    def label(self) -> str:
-        return self.plural.removesuffix("s").replace("_", " ")
+    label: str
+    labels: str
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind("class", "classes", "setup/classes", models.ProductClass, (NAME,)),
+    Kind("class", "classes", "setup/classes", models.ProductClass, (NAME,), "class", "classes"),
     Kind(
         "currency",
         "currencies",
@@ -59,6 +58,8 @@ KINDS: tuple[Kind, ...] = (
             NAME,
             Field("exchange_rate", type="decimal"),
         ),
+        "currency",
+        "currencies",
     ),
     Kind(
         "supplier",
@@ -70,17 +71,63 @@ KINDS: tuple[Kind, ...] = (
             CODE,
             Field("currency", type="ref", target="currencies"),
         ),
+        "supplier",
+        "suppliers",
     ),
     Kind(
-        "tax_exemption", "tax_exemptions", "setup/tax_exemptions", models.TaxExemption, (NAME, CODE)
+        "tax_exemption",
+        "tax_exemptions",
+        "setup/tax_exemptions",
+        models.TaxExemption,
+        (NAME, CODE),
+        "tax exemption",
+        "tax exemptions",
     ),
-    Kind("category", "pos_categories", "setup/pos_categories", models.PosCategory, (NAME,)),
-    Kind("category", "web_categories", "setup/web_categories", models.WebCategory, (NAME,)),
-    Kind("warehouse", "warehouses", "warehouses", models.Warehouse, (NAME, CODE)),
     Kind(
-        "product_color", "product_colors", "setup/product_colors", models.ProductColor, (NAME, CODE)
+        "category",
+        "pos_categories",
+        "setup/pos_categories",
+        models.PosCategory,
+        (NAME,),
+        "point-of-sale category",
+        "point-of-sale categories",
     ),
-    Kind("product_size", "product_sizes", "setup/product_sizes", models.ProductSize, (NAME, CODE)),
+    Kind(
+        "category",
+        "web_categories",
+        "setup/web_categories",
+        models.WebCategory,
+        (NAME,),
+        "web category",
+        "web categories",
+    ),
+    Kind(
+        "warehouse",
+        "warehouses",
+        "warehouses",
+        models.Warehouse,
+        (NAME, CODE),
+        "warehouse",
+        "warehouses",
+    ),
+    Kind(
+        "product_color",
+        "product_colors",
+        "setup/product_colors",
+        models.ProductColor,
+        (NAME, CODE),
+        "product colour",
+        "product colours",
+    ),
+    Kind(
+        "product_size",
+        "product_sizes",
+        "setup/product_sizes",
+        models.ProductSize,
+        (NAME, CODE),
+        "product size",
+        "product sizes",
+    ),
 )
 KINDS_BY_PLURAL = {kind.plural: kind for kind in KINDS}
 
@@ -109,7 +156,7 @@ def create(session: Session, kind: Kind, values: Mapping[str, Any]) -> Any:
     if missing:
         raise RuleBroken(
             f"A new {kind.label} needs {', '.join(missing)}.",
-            {name: "Missing data for required field." for name in missing},
+            {name: "Missing data for required field." for name in missing},  # no refs
         )
     row = kind.model()
     return _write(session, kind, row, values)
@@ -120,7 +167,10 @@ def update(session: Session, kind: Kind, ident: int, values: Mapping[str, Any]) 
     row = get(session, kind, ident)
     for f in kind.fields:
         if f.required and f.name in values and values[f.name] is None:
-            raise RuleBroken(f"{f.name} cannot be emptied.", {f.name: "May not be empty."})
+            raise RuleBroken(
+                f"The {f.name} of a {kind.label} cannot be emptied.",
+                {f.attribute: "May not be empty."},
+            )
     return _write(session, kind, row, values)
 
 
@@ -130,7 +180,7 @@ def _write(session: Session, kind: Kind, row: Any, values: Mapping[str, Any]) ->
             continue
         value = values[f.name]
         if f.type == "ref" and value is not None:
-            check_exists(session, KINDS_BY_PLURAL[f.target], value, f.name)
+            check_exists(session, KINDS_BY_PLURAL[f.target], value, f.attribute)
         setattr(row, f.attribute, value)
     session.add(row)
     try:
@@ -151,4 +201,4 @@ def _write(session: Session, kind: Kind, row: Any, values: Mapping[str, Any]) ->
 def check_exists(session: Session, kind: Kind, ident: int, field: str) -> None:
     """Raise UnknownReference naming ``field`` unless ``kind`` row ``ident`` exists."""
     if session.get(kind.model, ident) is None:
-        raise UnknownReference(field, ident)
+        raise UnknownReference(field, ident, kind.label)

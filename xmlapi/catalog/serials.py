@@ -51,7 +51,7 @@ def create(session: Session, product_id: int, values: Mapping[str, Any]) -> int:
     if not product.serialized:
         raise RuleBroken(
             f"Product {product_id} is not serialized; it takes no serial numbers.",
-            {"flags/serialized": "Set it on the product first."},
+            {"serialized": "Set it on the product first."},
         )
     if values.get("serial") is None:
         raise RuleBroken(
@@ -84,7 +84,7 @@ def _write(
 ) -> None:
     if values.get("warehouse_id") is not None:
         reference.check_exists(
-            session, reference.kind("warehouses"), values["warehouse_id"], "warehouse"
+            session, reference.kind("warehouses"), values["warehouse_id"], "warehouse_id"
         )
     if values.get("serial") is not None:
         _check_unique(session, product.id, values["serial"], serial.id)

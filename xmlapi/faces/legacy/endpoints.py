@@ -184,7 +184,7 @@ for _kind in KINDS:
             f"setup.{_kind.plural}_list",
             "GET",
             f"/{_kind.path}/",
-            f"List the {_label}s",
+            f"List the {_kind.labels}",
             contract=False,
         ),
         Endpoint(

@@ -14,6 +14,25 @@ from xmlapi.faces.legacy.xml.parse import InvalidDocument, MalformedXml, ReadOnl
 from xmlapi.faces.legacy.xml.render import CONTENT_TYPE, to_bytes
 from xmlapi.http.errors import ErrorTable
 
+# The catalog names fields by their attributes; these are the legacy documents' names
+# for those that differ (anything else is called the same in both).
+WIRE_NAMES = {
+    "class_id": "class",
+    "currency_id": "currency",
+    "supplier_id": "supplier",
+    "tax_exemption_id": "tax_exemption",
+    "pos_category_id": "categories/pos/category",
+    "web_category_id": "categories/web/category",
+    "product_color_id": "product_color",
+    "product_size_id": "product_size",
+    "master_id": "master_product/product",
+    "related_id": "related_products/related_product/product",
+    "related": "related_products",
+    "serialized": "flags/serialized",
+    "warehouse_id": "warehouse",
+    "source_name": "Content-Location",
+}
+
 ERRORS: ErrorTable = (
     (MalformedXml, 400, "xml.malformed"),
     (InvalidDocument, 400, "xml.invalid"),
@@ -29,7 +48,8 @@ def write_error(
     fields: Mapping[str, str] | None,
     headers: Mapping[str, str],
 ) -> Response:
-    document = error_document(error_type, status, message, dict(fields) if fields else None)
+    named = {WIRE_NAMES.get(name, name): text for name, text in (fields or {}).items()}
+    document = error_document(error_type, status, message, named or None)
     return xml_response(document, status, **headers)
 
 
