@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from xmlapi.catalog import products, reference
-from xmlapi.catalog.errors import NotFound, RuleBroken
+from xmlapi.catalog.errors import InvalidValue, NotFound, RuleBroken
 from xmlapi.catalog.pricing import wide
 from xmlapi.catalog.writes import committing
 from xmlapi.models import Currency, Product, SupplierCost
@@ -104,6 +104,7 @@ def create(session: Session, product_id: int, values: Mapping[str, Any]) -> int:
     missing = [
         name for name in ("supplier_id", "supplier_product_code") if values.get(name) is None
     ]
+    check_not_negative(values, "raw")
     if missing:
         raise RuleBroken(
             "A new cost needs a supplier and the supplier's product code.",
@@ -129,6 +130,7 @@ def create(session: Session, product_id: int, values: Mapping[str, Any]) -> int:
 
 def update(session: Session, product_id: int, cost_id: int, values: Mapping[str, Any]) -> None:
     """Change what ``values`` carries of the cost and nothing else; commits."""
+    check_not_negative(values, "raw")
     for name in ("supplier_id", "supplier_product_code"):
         if name in values and values[name] is None:
             raise RuleBroken(
@@ -166,6 +168,14 @@ def delete(session: Session, product_id: int, cost_id: int) -> None:
         if cost.is_default and product.supplier_costs:
             _make_default(session, product, product.supplier_costs[0])
         _settle(product, before)
+
+
+def check_not_negative(values: Mapping[str, Any], name: str) -> None:
+    """Costs are never below zero: raise InvalidValue naming ``name`` when it is."""
+    if values.get(name) is not None and values[name] < 0:
+        raise InvalidValue(
+            f"A {name} cannot be negative.", {name: "Must be greater than or equal to 0."}
+        )
 
 
 def _raw(value: Decimal | None) -> Decimal:

@@ -29,6 +29,10 @@ class UnknownReference(CatalogError):
         self.ident = ident
 
 
+class InvalidValue(CatalogError):
+    """A value the field cannot take (a negative cost, a rate of zero, a fourth keyword)."""
+
+
 class RuleBroken(CatalogError):
     """A document is well formed but breaks a business rule."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from xmlapi.catalog import reference, stock
 from xmlapi.catalog.errors import (
     Conflict,
+    InvalidValue,
     ModifiedMeanwhile,
     NotFound,
     RuleBroken,
@@ -31,6 +33,12 @@ from xmlapi.catalog.errors import (
 )
 from xmlapi.catalog.filters import FieldSpec
 from xmlapi.catalog.pricing import Pricing
+from xmlapi.catalog.vocabulary import (
+    CODE_SUFFIXES,
+    DESCRIPTION_SUFFIXES,
+    FLAGS,
+    KEYWORD_SLOTS,
+)
 from xmlapi.catalog.writes import commit
 from xmlapi.models import (
     Currency,
@@ -64,16 +72,6 @@ REFERENCES: dict[str, str] = {
 }
 MASTER_FIELD = "master_id"
 
-CODE_SUFFIXES = {
-    "COLOR_SIZE": "{code}-{color}-{size}",
-    "SIZE_COLOR": "{code}-{size}-{color}",
-}
-DESCRIPTION_SUFFIXES = {
-    "COLOR_SIZE": "{description}, {color}, {size}",
-    "SIZE_COLOR": "{description}, {size}, {color}",
-    "BCOLOR_SIZEB": "{description}, ({color}, {size})",
-    "BSIZE_COLORB": "{description}, ({size}, {color})",
-}
 
 # Keys of a change set that are instructions, not columns.
 _INSTRUCTIONS = {"sell_price", "keywords", "related", "code_suffix", "description_suffix"}
@@ -166,6 +164,7 @@ def create(session: Session, changes: Mapping[str, Any], pricing: Pricing) -> Pr
     description and sell price default to the master's, suffixed as asked.
     """
     product = Product()
+    _check_values(changes)
     _check_references(session, changes)
     master = _master(session, changes.get("master_id"))
     if master is not None:
@@ -192,6 +191,7 @@ def update(
     """
     product = get_plain(session, product_id)
     check_version(session, product_id, if_match)
+    _check_values(changes)
     _check_references(session, changes)
     if "master_id" in changes:
         master = _master(session, changes["master_id"], product)
@@ -249,6 +249,21 @@ def _conflict(exc: IntegrityError) -> Conflict:
     if "code" in detail:
         return Conflict("Another product has this code.", {"code": "Already in use."})
     return Conflict("The change clashes with stored data.")
+
+
+def _check_values(changes: Mapping[str, Any]) -> None:
+    """Raise InvalidValue for values outside the product's vocabulary."""
+    problems = {}
+    if len(changes.get("keywords") or ()) > KEYWORD_SLOTS:
+        problems["keywords"] = f"At most {KEYWORD_SLOTS} keywords."
+    for name, known in (
+        ("code_suffix", CODE_SUFFIXES),
+        ("description_suffix", DESCRIPTION_SUFFIXES),
+    ):
+        if changes.get(name) is not None and changes[name] not in known:
+            problems[name] = f"Must be one of: {', '.join(known)}."
+    if problems:
+        raise InvalidValue("The product has values it cannot take.", problems)
 
 
 def _check_references(session: Session, changes: Mapping[str, Any]) -> None:
@@ -339,13 +354,14 @@ def _apply(
     if {"supplier_id", "supplier_code"} & changes.keys():
         product.supplier_overridden = True
     if "keywords" in changes:
-        keywords = [*changes["keywords"], None, None, None]
-        product.keyword1, product.keyword2, product.keyword3 = keywords[:3]
+        keywords = [*changes["keywords"], *[None] * KEYWORD_SLOTS]
+        product.keyword1, product.keyword2, product.keyword3 = keywords[:KEYWORD_SLOTS]
     if "related" in changes:
         _replace_related(session, product, changes["related"])
 
 
 def _replace_related(session: Session, product: Product, relations: list[dict]) -> None:
+    relations = [_related_defaults(relation) for relation in relations]
     if product.id is None:
         product.related = [RelatedProduct(position=i, **r) for i, r in enumerate(relations)]
         return
@@ -360,6 +376,16 @@ def _replace_related(session: Session, product: Product, relations: list[dict]) 
     session.add_all(
         RelatedProduct(product_id=product.id, position=i, **r) for i, r in enumerate(relations)
     )
+
+
+def _related_defaults(relation: Mapping[str, Any]) -> dict[str, Any]:
+    """A related product is added once, and not on its own, unless the change says so."""
+    quantity, auto_add = relation.get("quantity"), relation.get("auto_add")
+    return {
+        "related_id": relation["related_id"],
+        "quantity": Decimal(1) if quantity is None else quantity,
+        "auto_add": bool(auto_add),
+    }
 
 
 # Listing ---------------------------------------------------------------------------
@@ -395,21 +421,7 @@ def filter_fields(pricing: Pricing) -> dict[str, FieldSpec]:
         "product_color": FieldSpec(p.product_color_id, "int"),
         "product_size": FieldSpec(p.product_size_id, "int"),
     }
-    for flag in (
-        "current",
-        "editable",
-        "gift_card",
-        "inventoried",
-        "no_profit",
-        "serialized",
-        "web",
-        "editable_sell",
-        "master_model",
-        "new_cost",
-        "new_import",
-        "new_update",
-        "no_live_rules",
-    ):
+    for flag in FLAGS:
         fields[flag] = FieldSpec(getattr(p, flag), "bool")
     fields.update(_legacy_fields())
     return fields

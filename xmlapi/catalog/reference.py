@@ -12,7 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xmlapi import models
-from xmlapi.catalog.errors import Conflict, NotFound, RuleBroken, UnknownReference
+from xmlapi.catalog.errors import (
+    Conflict,
+    InvalidValue,
+    NotFound,
+    RuleBroken,
+    UnknownReference,
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,7 @@ class Field:
     required: bool = False
     max_length: int = 255
     target: str | None = None  # for "ref": the plural of the kind pointed at
+    positive: bool = False  # for "decimal": reads divide by it, so it must be above 0
 
     @property
     def attribute(self) -> str:
@@ -56,7 +63,7 @@ KINDS: tuple[Kind, ...] = (
         (
             Field("code", required=True, max_length=3),
             NAME,
-            Field("exchange_rate", type="decimal"),
+            Field("exchange_rate", type="decimal", positive=True),
         ),
         "currency",
         "currencies",
@@ -175,6 +182,7 @@ def update(session: Session, kind: Kind, ident: int, values: Mapping[str, Any]) 
 
 
 def _write(session: Session, kind: Kind, row: Any, values: Mapping[str, Any]) -> Any:
+    _check_positive(kind, values)
     for f in kind.fields:
         if f.name not in values:
             continue
@@ -196,6 +204,15 @@ def _write(session: Session, kind: Kind, row: Any, values: Mapping[str, Any]) ->
         session.rollback()
         raise Conflict(f"A {kind.label} with these values exists already.") from None
     return row
+
+
+def _check_positive(kind: Kind, values: Mapping[str, Any]) -> None:
+    for f in kind.fields:
+        if f.positive and values.get(f.name) is not None and values[f.name] <= 0:
+            raise InvalidValue(
+                f"The {f.name} of a {kind.label} must be above 0.",
+                {f.attribute: "Must be above 0 once rounded to the column."},
+            )
 
 
 def check_exists(session: Session, kind: Kind, ident: int, field: str) -> None:

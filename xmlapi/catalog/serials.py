@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xmlapi.catalog import reference, stock
+from xmlapi.catalog.costs import check_not_negative
 from xmlapi.catalog.errors import Conflict, NotFound, RuleBroken
 from xmlapi.catalog.products import get_plain
 from xmlapi.catalog.writes import committing
@@ -82,6 +83,7 @@ def delete(session: Session, product_id: int, serial_id: int) -> None:
 def _write(
     session: Session, product: Product, serial: SerialNumber, values: Mapping[str, Any]
 ) -> None:
+    check_not_negative(values, "cost")
     if values.get("warehouse_id") is not None:
         reference.check_exists(
             session, reference.kind("warehouses"), values["warehouse_id"], "warehouse_id"

@@ -26,6 +26,7 @@ ERRORS: ErrorTable = (
     (InvalidQuery, 400, "query.invalid"),
     (catalog.NotFound, 404, "not_found"),
     (catalog.UnknownReference, 422, "reference.unknown"),
+    (catalog.InvalidValue, 422, "field.invalid"),
     (catalog.RuleBroken, 422, "rule.broken"),
     (catalog.LockNotHeld, 409, "lock.not_held"),
     (catalog.Conflict, 409, "conflict"),

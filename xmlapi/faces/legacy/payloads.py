@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP
 from typing import Any
 
 from lxml import etree
@@ -17,6 +17,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 
 from xmlapi.catalog.reference import Kind
 from xmlapi.catalog.stock import LEVELS
+from xmlapi.catalog.vocabulary import WRITABLE_FLAGS
 from xmlapi.faces.legacy.xml.parse import element_to_dict
 from xmlapi.models.types import COST, MEASURE, MONEY, PERCENT, QUANTITY, RATE, ExactDecimal
 
@@ -60,22 +61,6 @@ class ColumnDecimal(fields.Decimal):
 def Amount(column_type: ExactDecimal, **kwargs: Any) -> ColumnDecimal:
     """A decimal that fits ``column_type`` once rounded half up to its scale."""
     return ColumnDecimal(column_type, **kwargs)
-
-
-def NonNegative(column_type: ExactDecimal, **kwargs: Any) -> ColumnDecimal:
-    """An amount of ``column_type`` that cannot be below zero (costs)."""
-    return ColumnDecimal(column_type, validate=validate.Range(min=0), **kwargs)
-
-
-def Positive(column_type: ExactDecimal, **kwargs: Any) -> ColumnDecimal:
-    """An amount of ``column_type`` above zero once rounded (a rate reads divide by)."""
-    return ColumnDecimal(
-        column_type,
-        validate=validate.Range(
-            min=0, min_inclusive=False, error="Must be above 0 once rounded to the column."
-        ),
-        **kwargs,
-    )
 
 
 # Integer columns (ids, statuses, sort orders, reorder types) are 32-bit on PostgreSQL.
@@ -184,18 +169,7 @@ def _flatten(messages: Any, prefix: str = "") -> Iterable[tuple[str, str]]:
 # Products -------------------------------------------------------------------------
 
 
-class FlagsSchema(Document):
-    current = Flag()
-    editable = Flag()
-    gift_card = Flag()
-    inventoried = Flag()
-    new_import = Flag()
-    new_update = Flag()
-    no_live_rules = Flag()
-    no_profit = Flag()
-    serialized = Flag()
-    web = Flag()
-    editable_sell = Flag()
+FlagsSchema = Document.from_dict({flag: Flag() for flag in WRITABLE_FLAGS}, name="FlagsSchema")
 
 
 class SellsSchema(Document):
@@ -231,7 +205,7 @@ class WebSchema(Document):
 
 
 class KeywordsSchema(Document):
-    keyword = OneOrMany(Text(), validate=validate.Length(max=3))
+    keyword = OneOrMany(Text())
 
 
 class CategorySchema(Document):
@@ -249,8 +223,8 @@ class MasterSchema(Document):
 
 class RelatedProductSchema(Document):
     related_id = Reference(data_key="product", required=True)
-    quantity = Amount(QUANTITY, load_default=Decimal(1))
-    auto_add = Flag(data_key="auto-add", load_default=False)
+    quantity = Amount(QUANTITY)
+    auto_add = Flag(data_key="auto-add")
 
 
 class RelatedProductsSchema(Document):
@@ -278,13 +252,8 @@ class ProductSchema(Document):
     sells = fields.Nested(SellsSchema, allow_none=True)
     tax_exemption_id = Reference(data_key="tax_exemption", allow_none=True)
     master_product = fields.Nested(MasterSchema, allow_none=True)
-    code_suffix = fields.String(
-        validate=validate.OneOf(["COLOR_SIZE", "SIZE_COLOR"]), allow_none=True
-    )
-    description_suffix = fields.String(
-        validate=validate.OneOf(["COLOR_SIZE", "SIZE_COLOR", "BCOLOR_SIZEB", "BSIZE_COLORB"]),
-        allow_none=True,
-    )
+    code_suffix = fields.String(allow_none=True)
+    description_suffix = fields.String(allow_none=True)
     product_color_id = Reference(data_key="product_color", allow_none=True)
     product_size_id = Reference(data_key="product_size", allow_none=True)
     manufacturer_part_number = Text()
@@ -333,7 +302,7 @@ def load_product(element: etree._Element, stored: etree._Element | None = None) 
 class CostSchema(Document):
     """A supplier cost document (POST and PUT); what is mandatory the catalog checks."""
 
-    raw = NonNegative(COST)
+    raw = Amount(COST)
     supplier_id = Reference(data_key="supplier", allow_none=True)
     supplier_product_code = Text()
     default = Flag()
@@ -343,7 +312,7 @@ class SerialNumberSchema(Document):
     serial = Text()
     status = WholeNumber(minimum=0)
     note = Text(4096)
-    cost = NonNegative(COST)
+    cost = Amount(COST)
     warehouse_id = Reference(data_key="warehouse", allow_none=True)
 
 
@@ -375,7 +344,7 @@ def _reference_field(field) -> fields.Field:
     if field.type == "ref":
         return Reference(allow_none=True)
     if field.type == "decimal":
-        return Positive(RATE, allow_none=False)
+        return Amount(RATE, allow_none=False)
     return Text(field.max_length)
 
 
