@@ -11,7 +11,7 @@ from xmlapi.catalog import photos
 from xmlapi.faces import legacy
 from xmlapi.faces.legacy.errors import error_body
 from xmlapi.faces.legacy.xml import schemas
-from xmlapi.http.middleware import RequestLimits, TrailingSlash
+from xmlapi.http.middleware import MergeSlashes, RequestLimits
 from xmlapi.settings import Settings, from_environ
 
 
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     http.init_app(app)
     legacy.init_app(app)
     app.wsgi_app = RequestLimits(
-        TrailingSlash(app.wsgi_app),
+        MergeSlashes(app.wsgi_app),
         max_url_bytes=settings.max_url_bytes,
         max_header_bytes=settings.max_header_bytes,
         max_body_bytes=max(settings.max_body_bytes, settings.max_photo_bytes),

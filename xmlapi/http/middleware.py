@@ -21,27 +21,23 @@ log = logging.getLogger(__name__)
 _SLASHES = re.compile(r"//+")
 
 
-class TrailingSlash:
-    """Answer ``/api/products/2`` exactly like ``/api/products/2/``, for every method.
+class MergeSlashes:
+    """Answer ``/api//products/1/`` exactly like ``/api/products/1/``, for every method.
 
-    Legacy clients leave the slash off, for LOCK and UNLOCK too; a redirect would lose
-    the method or the body, so the path is completed before routing instead.
-    The last segment of a file path (``schemas/in/product.xsd``) is left alone.
-    Runs of slashes (``/api//products/1/``) are read as one, for the same reason.
+    werkzeug's own ``merge_slashes`` answers such paths with a redirect, which would lose
+    the method or the body of legacy clients (and take its Location from the Host
+    header); the path is read with single slashes before routing instead. A missing
+    trailing slash needs nothing here: the routes do not insist on it
+    (``strict_slashes`` is off in the app factory).
     """
 
-    def __init__(self, app, prefix: str = "/api"):
+    def __init__(self, app):
         self.app = app
-        self.prefix = prefix
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if "//" in path:
-            path = environ["PATH_INFO"] = _SLASHES.sub("/", path)
-        if path.startswith(self.prefix) and not path.endswith("/"):
-            last = path.rsplit("/", 1)[-1]
-            if "." not in last:
-                environ["PATH_INFO"] = path + "/"
+            environ["PATH_INFO"] = _SLASHES.sub("/", path)
         return self.app(environ, start_response)
 
 
