@@ -57,6 +57,34 @@ def create(client, path: str, tag: str, children: dict) -> int:
     return int(xml(response).get("id"))
 
 
+CURRENCIES = (("USD", "US dollar", "1"), ("EUR", "Euro", "1.08"), ("GBP", "Pound", "1.25"))
+
+
+def currencies_and_suppliers(client) -> dict[str, int]:
+    """USD (1), EUR (1.08) and GBP (1.25); Northwind sells in EUR, Dock in GBP."""
+    ids = {
+        code.lower(): create(
+            client,
+            "/api/setup/currencies/",
+            "currency",
+            {"code": code, "name": name, "exchange_rate": rate},
+        )
+        for code, name, rate in (
+            ("USD", "US dollar", "1"),
+            ("EUR", "Euro", "1.08"),
+            ("GBP", "Pound", "1.25"),
+        )
+    }
+    for key, name, currency in (("northwind", "Northwind", "eur"), ("dock", "Dock", "gbp")):
+        ids[key] = create(
+            client,
+            "/api/suppliers/",
+            "supplier",
+            {"name": name, "currency": {"@id": ids[currency]}},
+        )
+    return ids
+
+
 def create_product(client, **children) -> int:
     return create(client, "/api/products/", "product", children)
 

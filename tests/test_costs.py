@@ -10,6 +10,7 @@ from tests.helpers import (
     count_statements,
     create,
     create_locked_product,
+    currencies_and_suppliers,
     document,
     error_fields,
     error_type,
@@ -25,29 +26,7 @@ from xmlapi.http.cache import RenderCache
 @pytest.fixture
 def refs(client):
     """Currencies and suppliers: Northwind sells in EUR (1.08), Dock in GBP (1.25)."""
-    usd = create(
-        client,
-        "/api/setup/currencies/",
-        "currency",
-        {"code": "USD", "name": "US dollar", "exchange_rate": "1"},
-    )
-    eur = create(
-        client,
-        "/api/setup/currencies/",
-        "currency",
-        {"code": "EUR", "name": "Euro", "exchange_rate": "1.08"},
-    )
-    gbp = create(
-        client,
-        "/api/setup/currencies/",
-        "currency",
-        {"code": "GBP", "name": "Pound", "exchange_rate": "1.25"},
-    )
-    northwind = create(
-        client, "/api/suppliers/", "supplier", {"name": "Northwind", "currency": {"@id": eur}}
-    )
-    dock = create(client, "/api/suppliers/", "supplier", {"name": "Dock", "currency": {"@id": gbp}})
-    return {"usd": usd, "eur": eur, "gbp": gbp, "northwind": northwind, "dock": dock}
+    return currencies_and_suppliers(client)
 
 
 @pytest.fixture

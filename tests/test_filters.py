@@ -9,7 +9,14 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import basic
-from tests.helpers import create, create_locked_product, create_product, error_type, xml
+from tests.helpers import (
+    create,
+    create_locked_product,
+    create_product,
+    currencies_and_suppliers,
+    error_type,
+    xml,
+)
 from tests.test_costs import add_cost
 from tests.test_paging import catalog, listing  # noqa: F401 (a fixture)
 
@@ -296,28 +303,9 @@ def test_legacy_dates_compare_whole_days_in_utc(client, legacy_product):
 @pytest.fixture
 def priced(client):
     """Products with costs in EUR (1.08) and GBP (1.25), sold in USD, EUR or no currency."""
-    usd = create(
-        client,
-        "/api/setup/currencies/",
-        "currency",
-        {"code": "USD", "name": "Dollar", "exchange_rate": "1"},
-    )
-    eur = create(
-        client,
-        "/api/setup/currencies/",
-        "currency",
-        {"code": "EUR", "name": "Euro", "exchange_rate": "1.08"},
-    )
-    gbp = create(
-        client,
-        "/api/setup/currencies/",
-        "currency",
-        {"code": "GBP", "name": "Pound", "exchange_rate": "1.25"},
-    )
-    northwind = create(
-        client, "/api/suppliers/", "supplier", {"name": "Northwind", "currency": {"@id": eur}}
-    )
-    dock = create(client, "/api/suppliers/", "supplier", {"name": "Dock", "currency": {"@id": gbp}})
+    refs = currencies_and_suppliers(client)
+    usd, eur, gbp = refs["usd"], refs["eur"], refs["gbp"]
+    northwind, dock = refs["northwind"], refs["dock"]
     local = create(client, "/api/suppliers/", "supplier", {"name": "Local"})
     made = {}
     for code, sell, currency, costs in [
