@@ -8,6 +8,7 @@ cannot reach it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import os
 import socket
@@ -131,6 +132,23 @@ def app(settings, engine):
     add_users(engine)
     yield app
     app.extensions["xmlapi.engine"].dispose()
+    empty_tables(engine)
+
+
+@pytest.fixture
+def serve(database_url, engine, tmp_path):
+    """Start gunicorn on the test database with the test users:
+    ``serve(workers=2, threads=2, **env)`` gives its base URL; stopped after the test."""
+    from tests.server import gunicorn
+
+    add_users(engine)
+    with contextlib.ExitStack() as stack:
+
+        def start(workers: int = 2, threads: int = 2, **env: str) -> str:
+            env = {"XMLAPI_DATABASE_URL": database_url, "XMLAPI_DATA_DIR": str(tmp_path), **env}
+            return stack.enter_context(gunicorn(env, workers=workers, threads=threads))
+
+        yield start
     empty_tables(engine)
 
 

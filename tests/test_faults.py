@@ -12,8 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select, text
 
-from tests.conftest import add_users, basic, empty_tables
-from tests.server import gunicorn
+from tests.conftest import basic
 from tests.test_server import request
 from tests.xmlcheck import check_xml
 from xmlapi.models import Product
@@ -31,12 +30,8 @@ CUT_CONNECTIONS = text(
 
 
 @pytest.fixture
-def server(database_url, engine, tmp_path):
-    add_users(engine)
-    env = {"XMLAPI_DATABASE_URL": database_url, "XMLAPI_DATA_DIR": str(tmp_path)}
-    with gunicorn(env, workers=2, threads=4) as base:
-        yield base
-    empty_tables(engine)
+def server(serve):
+    return serve(workers=2, threads=4)
 
 
 def call(base, method, path, body=None, cookie=None):

@@ -7,8 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import add_users, basic, empty_tables
-from tests.server import gunicorn
+from tests.conftest import basic
 from tests.test_server import request
 from tests.xmlcheck import check_xml
 
@@ -19,12 +18,8 @@ ROUNDS = 5
 
 
 @pytest.fixture
-def server(database_url, engine, tmp_path):
-    add_users(engine)
-    env = {"XMLAPI_DATABASE_URL": database_url, "XMLAPI_DATA_DIR": str(tmp_path)}
-    with gunicorn(env, workers=4, threads=4) as base:
-        yield base
-    empty_tables(engine)
+def server(serve):
+    return serve(workers=4, threads=4)
 
 
 def open_session(base: str, number: int) -> str:

@@ -36,12 +36,8 @@ def request(
 
 
 @pytest.fixture
-def server(database_url, engine, tmp_path):
-    add_users(engine)
-    env = {"XMLAPI_DATABASE_URL": database_url, "XMLAPI_DATA_DIR": str(tmp_path)}
-    with gunicorn(env) as base:
-        yield base
-    empty_tables(engine)
+def server(serve):
+    return serve()
 
 
 def test_serves_the_api_from_gunicorn(server):
