@@ -77,3 +77,30 @@ def test_core_deletes_bypass_the_hook(engine, product_id):
     with session_scope(engine) as session:
         session.execute(delete(SerialNumber))
     assert version(engine, product_id) == before
+
+
+def test_a_commit_is_recognised_by_what_it_wrote(engine, product_id):
+    from xmlapi.catalog import changes
+
+    with session_scope(engine) as session:
+        product = session.get(Product, product_id)
+        product.family = "Landed"
+        session.flush()
+        written = changes.written_products(session)
+        assert set(written) == {product_id}
+    with session_scope(engine) as session:
+        assert changes.landed(session, written)
+        session.get(Product, product_id).family = "Later"
+    with session_scope(engine) as session:
+        assert not changes.landed(session, written)  # another write moved it on
+
+
+def test_a_commit_that_never_happened_is_not_taken_for_one(engine, product_id):
+    from xmlapi.catalog import changes
+
+    with session_scope(engine) as session:
+        session.get(Product, product_id).family = "Lost"
+        session.flush()
+        written = changes.written_products(session)
+        session.rollback()
+        assert not changes.landed(session, written)

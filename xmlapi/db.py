@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from xmlapi import textfold
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -102,27 +99,6 @@ def _close_quietly(name: str) -> None:
         resource.close()
     except Exception:  # see the docstring
         log.warning("closing the request's database %s failed", name, exc_info=True)
-
-
-def read_after_commit(read: Callable[[], T], attempts: int = 3) -> T:
-    """``read()``, run again on fresh connections when the database cut the one under it.
-
-    For the reads that make the answer to a write that has committed: their failure
-    would answer an error for a change that is stored (and clients would retry it).
-    """
-    for attempt in range(1, attempts + 1):
-        try:
-            return read()
-        except OperationalError:
-            # A cut connection is not always recognised as one (psycopg reports the
-            # server's "terminating connection" before it sees the socket close), and
-            # a read may simply be made again.
-            if attempt == attempts:
-                raise
-            log.warning("connection lost while answering a committed write; reading again")
-            _close_quietly("db")  # the next get_session() opens a fresh one
-            _close_quietly("connection")
-    raise AssertionError("unreachable")
 
 
 @contextmanager

@@ -9,7 +9,10 @@ version). Writes made with Core statements bypass this and stamp by hand.
 
 from __future__ import annotations
 
-from sqlalchemy import event
+import datetime as dt
+import time
+
+from sqlalchemy import Connection, event, select, text
 from sqlalchemy.orm import Session
 
 from xmlapi.models import Product, ProductLock
@@ -55,3 +58,70 @@ def _stamp_changed_products(session: Session, _context, _instances) -> None:
     for product in products:
         if product not in session.deleted:
             stamp(product)
+
+
+# What a transaction wrote, so that a commit whose answer was lost can be recognised --------
+
+_WRITTEN = "xmlapi.written_products"
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_written(session: Session, _context) -> None:
+    written = session.info.setdefault(_WRITTEN, {})
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, Product) and (row not in session.dirty or session.is_modified(row)):
+            written[row.id] = None if row in session.deleted else (row.version, row.modified)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_written(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
+
+
+def written_products(session: Session) -> dict[int, tuple[int, dt.datetime] | None]:
+    """The products the session's transaction wrote: id -> (version, modified) as the
+    write left them, None for a deleted one."""
+    return dict(session.info.get(_WRITTEN, {}))
+
+
+def backend_of(session: Session) -> int | None:
+    """The PostgreSQL server process of the session's connection (None on SQLite)."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return None
+    return connection.connection.dbapi_connection.info.backend_pid
+
+
+_BACKEND_ALIVE = text("SELECT 1 FROM pg_stat_activity WHERE pid = :pid")
+
+
+def _wait_for_backend_to_end(connection: Connection, pid: int, seconds: float = 2.0) -> None:
+    # A server process cut off during COMMIT may still be finishing it: its outcome is
+    # only certain once the process is gone.
+    deadline = time.monotonic() + seconds
+    while connection.scalar(_BACKEND_ALIVE, {"pid": pid}) and time.monotonic() < deadline:
+        connection.rollback()  # a fresh snapshot for the next look
+        time.sleep(0.02)
+    connection.rollback()
+
+
+def landed(
+    session: Session,
+    written: dict[int, tuple[int, dt.datetime] | None],
+    backend: int | None = None,
+) -> bool:
+    """Whether the database holds exactly what ``written`` says, read on a fresh
+    connection once the server process of the failed commit (``backend``) is gone: then
+    the commit whose answer was lost did happen. Versions only grow and ``modified`` is
+    this write's own instant, so another write cannot look the same."""
+    if not written:
+        return False
+    with session.get_bind().connect() as connection:
+        if backend is not None:
+            _wait_for_backend_to_end(connection, backend)
+        rows = connection.execute(
+            select(Product.id, Product.version, Product.modified).where(Product.id.in_(written))
+        )
+        stored = {row.id: (row.version, row.modified) for row in rows}
+    return all(stored.get(product_id) == state for product_id, state in written.items())

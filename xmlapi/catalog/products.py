@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -157,7 +157,13 @@ def get_plain(session: Session, product_id: int) -> Product:
     return product
 
 
-def create(session: Session, changes: Mapping[str, Any], pricing: Pricing) -> Product:
+def create(
+    session: Session,
+    changes: Mapping[str, Any],
+    pricing: Pricing,
+    *,
+    prepare: Callable[[Product], None] | None = None,
+) -> Product:
     """Create a product from a change set (see ``payloads.ProductSchema``); commits.
 
     A child of a master (``master_id``) must name its colour and size; its code,
@@ -173,7 +179,7 @@ def create(session: Session, changes: Mapping[str, Any], pricing: Pricing) -> Pr
     session.add(product)
     if master is not None:
         master.master_model = True
-    return _commit(session, product)
+    return _commit(session, product, prepare)
 
 
 def update(
@@ -183,6 +189,7 @@ def update(
     pricing: Pricing,
     *,
     if_match: Collection[str] | None = None,
+    prepare: Callable[[Product], None] | None = None,
 ) -> Product:
     """Change what ``changes`` carries and nothing else; commits.
 
@@ -203,7 +210,7 @@ def update(
     stamp(product)  # a change of related products alone must move version and modified too
     if changes.get("serialized"):
         stock.recount(session, product)  # available follows the serials from now on
-    return _commit(session, product)
+    return _commit(session, product, prepare)
 
 
 def delete(
@@ -239,8 +246,10 @@ def delete(
     photo_store.delete(photo_files)
 
 
-def _commit(session: Session, product: Product) -> Product:
-    commit(session, _conflict)
+def _commit(
+    session: Session, product: Product, prepare: Callable[[Product], None] | None = None
+) -> Product:
+    commit(session, _conflict, prepare=None if prepare is None else lambda: prepare(product))
     return product
 
 

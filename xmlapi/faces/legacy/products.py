@@ -10,7 +10,7 @@ from flask import Blueprint, Response, request
 from xmlapi.catalog import filters, products
 from xmlapi.catalog.filters import InvalidQuery
 from xmlapi.catalog.pricing import Pricing
-from xmlapi.db import get_connection, get_session, read_after_commit
+from xmlapi.db import get_connection, get_session
 from xmlapi.faces.legacy import payloads
 from xmlapi.faces.legacy.common import parse_body, parse_edit_body, xml_response, xml_stream
 from xmlapi.faces.legacy.xml import render
@@ -134,9 +134,9 @@ def _whole_number(name: str, minimum: int) -> int | None:
 def create() -> Response:
     changes = payloads.load_product(parse_body("product", READ_ONLY))
     session = get_session()
-    product = products.create(session, changes, pricing())
-    location = f"/api/products/{product.id}/"
-    return read_after_commit(lambda: _detail_response(product.id, 201, Location=location))
+    answer = DetailAnswer()
+    product = products.create(session, changes, pricing(), prepare=answer)
+    return answer.response(201, Location=f"/api/products/{product.id}/")
 
 
 @bp.get("/products/<int:product_id>/")
@@ -148,8 +148,11 @@ def detail(product_id: int) -> Response:
 def update(product_id: int) -> Response:
     edit = parse_edit_body("product", READ_ONLY, lambda: _stored(product_id))
     changes = payloads.load_product(edit.root, edit.stored)
-    products.update(get_session(), product_id, changes, pricing(), if_match=if_match())
-    return read_after_commit(lambda: _detail_response(product_id))
+    answer = DetailAnswer()
+    products.update(
+        get_session(), product_id, changes, pricing(), if_match=if_match(), prepare=answer
+    )
+    return answer.response()
 
 
 def _stored(product_id: int):
@@ -160,6 +163,25 @@ def _stored(product_id: int):
 def delete(product_id: int) -> Response:
     products.delete(get_session(), product_id, photo_store=photo_store(), if_match=if_match())
     return xml_response(render.deleted("product", "products", product_id))
+
+
+class DetailAnswer:
+    """The answer to a write of a product, rendered inside the write's transaction just
+    before it commits: once the write has committed, answering needs no database (which
+    may be gone by then), so a stored write is never answered with an error."""
+
+    def __call__(self, product) -> None:
+        session = get_session()
+        self.product_id = product.id
+        self.tag = products.version_tag(session.connection(), product.id)
+        fresh = products.get(session, product.id)
+        self.body = render.to_bytes(render.product(fresh, pricing()))
+
+    def response(self, status: int = 200, **headers: str) -> Response:
+        renders().put(self.product_id, self.tag, self.body)
+        response = Response(self.body, status, headers, content_type=render.CONTENT_TYPE)
+        response.set_etag(self.tag)
+        return response
 
 
 def _detail_response(product_id: int, status: int = 200, **headers: str) -> Response:
