@@ -8,6 +8,7 @@ photos; builders take rows already loaded (the answer of a write, say).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import PurePosixPath
@@ -50,61 +51,22 @@ def derived(figure: str, owner: str, compute: Callable[[], T]) -> T | None:
 
 # Products ------------------------------------------------------------------------------
 
-# Columns a product's detail shows as stored.
-_STORED = (
-    "id",
-    "class_id",
-    "currency_id",
-    "code",
-    "current",
-    "editable",
-    "gift_card",
-    "inventoried",
-    "new_cost",
-    "new_import",
-    "new_update",
-    "no_live_rules",
-    "no_profit",
-    "serialized",
-    "web",
-    "editable_sell",
-    "master_model",
-    "created",
-    "modified",
-    "description",
-    "short_description",
-    "long_web_description",
-    "family",
-    "gl_asset",
-    "gl_cogs_expense",
-    "gl_income",
-    "product_id",
-    "minimum_margin",
-    "color",
-    "height",
-    "length",
-    "size",
-    "weight",
-    "width",
-    "reorder_amount",
-    "reorder_calc",
-    "reorder_point",
-    "reorder_type",
-    "sell",
-    "sell_tax_inclusive",
-    "sell_web",
-    "supplier_id",
-    "supplier_code",
-    "upc",
-    "web_inventory",
-    "multi_store_label",
-    "multi_store_master_label",
-    "master_id",
-    "product_color_id",
-    "product_size_id",
-    "manufacturer_part_number",
-    "manufacturer_pricing_option_code",
-)
+# What a product's detail composes; every other field is a column shown as stored.
+_COMPOSED = {
+    "costs",
+    "supplier_costs",
+    "sell_price",
+    "stock",
+    "margin",
+    "keywords",
+    "pos_category",
+    "web_category",
+    "tax_exemption",
+    "related",
+    "serial_numbers",
+    "photo_ids",
+}
+_STORED = tuple(f.name for f in dataclasses.fields(ProductDetail) if f.name not in _COMPOSED)
 
 
 def product_detail(session: Session, product_id: int, rules: Pricing) -> ProductDetail:
@@ -145,17 +107,17 @@ def list_items(
 
 def list_item_of(row: Row, sell_price: Any) -> ListItem:
     """A list item from a row of ``products.LIST_COLUMNS`` and its photo keys."""
-    return ListItem(
-        id=row.id,
-        version=row.version,
-        code=row.code,
-        inventoried=bool(row.inventoried),
-        editable_sell=bool(row.editable_sell),
-        master_model=bool(row.master_model),
-        sell_price=sell_price,
-        description=row.description,
-        stock=stock_of(row),
-        photo_ids=tuple(products.photo_ids(row.photo_keys)),
+    return ListItem(  # positional: lists build up to 100 000 of these
+        row.id,
+        row.version,
+        row.code,
+        bool(row.inventoried),
+        bool(row.editable_sell),
+        bool(row.master_model),
+        sell_price,
+        row.description,
+        stock_of(row),
+        tuple(products.photo_ids(row.photo_keys)),
     )
 
 
@@ -170,7 +132,13 @@ def stock_levels(session: Session, product_id: int) -> StockLevels:
 def stock_of(levels: Any) -> StockLevels:
     """The stock of anything carrying the level columns (a product, a list row)."""
     return StockLevels(
-        **{name: getattr(levels, name) for name in stock.LEVELS}, total=stock.total(levels)
+        levels.available,
+        levels.reserved,
+        levels.coming_for_stock,
+        levels.coming_for_customer,
+        levels.warehouses,
+        levels.in_transit,
+        stock.total(levels),
     )
 
 
