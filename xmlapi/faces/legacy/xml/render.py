@@ -115,9 +115,10 @@ def reference_list(tag: str, total: int, items: Iterable[ReferenceItem]) -> etre
 def _embedded_reference(parent, tag: str, item: ReferenceItem | None) -> None:
     """A reference with the referenced row's fields inside (the contract's
     "See GET /setup/.../X/ for details")."""
-    element = ref(parent, tag, item.path if item else "", item.id if item else None)
-    if item is not None:
-        reference_fields(element, item)
+    if item is None:
+        SubElement(parent, tag)
+    else:
+        reference_fields(ref(parent, tag, item.path, item.id), item)
 
 
 # Products ------------------------------------------------------------------------
