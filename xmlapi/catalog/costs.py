@@ -14,7 +14,6 @@ or of a supplier) show at once without touching, versioning or locking any produ
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 from xmlapi.catalog import products, reference
 from xmlapi.catalog.errors import InvalidValue, NotFound, RuleBroken
 from xmlapi.catalog.pricing import wide
+from xmlapi.catalog.readmodel import NO_COSTS, CostSummary
 from xmlapi.catalog.writes import committing
 from xmlapi.models import Currency, Product, SupplierCost
 
@@ -47,16 +47,7 @@ def in_product_currency(cost: SupplierCost, product: Product) -> Decimal:
     return convert(cost.raw, cost.supplier.currency, product.currency)
 
 
-@dataclass(frozen=True)
-class Summary:
-    """The product's ``costs`` block."""
-
-    cost: Decimal | None
-    average: Decimal | None
-    raw: Decimal | None
-
-
-def summary(product: Product) -> Summary:
+def summary(product: Product) -> CostSummary:
     """``raw`` and ``cost`` of the default cost, and ``average``: the mean of all the
     product's supplier costs in its currency. Empty when it has no costs.
 
@@ -65,10 +56,10 @@ def summary(product: Product) -> Summary:
     costs = product.supplier_costs
     default = default_of(costs)
     if default is None:
-        return Summary(None, None, None)
+        return NO_COSTS
     with wide():
         mean = sum(in_product_currency(c, product) for c in costs) / len(costs)
-        return Summary(
+        return CostSummary(
             cost=in_product_currency(default, product),
             average=mean.quantize(COST_QUANTUM, rounding=ROUND_HALF_UP),
             raw=default.raw,

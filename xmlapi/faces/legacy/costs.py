@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from xmlapi.catalog import costs
+from xmlapi.catalog import costs, reads
 from xmlapi.db import get_session
 from xmlapi.faces.legacy import payloads
 from xmlapi.faces.legacy.common import parse_body, parse_edit_body, xml_response
@@ -20,8 +20,7 @@ ITEM = "/products/<int:product_id>/costs/<int:cost_id>/"
 
 @bp.get(LIST, endpoint="list")
 def list_costs(product_id: int) -> Response:
-    product = costs.product_with_costs(get_session(), product_id)
-    return xml_response(render.supplier_cost_list(product))
+    return xml_response(render.supplier_cost_list(reads.cost_lines(get_session(), product_id)))
 
 
 @bp.post(LIST)
@@ -56,5 +55,4 @@ def _cost_response(product_id: int, cost_id: int, status: int = 200, **headers: 
 
 
 def _render(product_id: int, cost_id: int):
-    product = costs.product_with_costs(get_session(), product_id)
-    return render.supplier_cost(costs.find(product, cost_id), product)
+    return render.supplier_cost(reads.cost_line(get_session(), product_id, cost_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from xmlapi.catalog import stock
+from xmlapi.catalog import reads, stock
 from xmlapi.db import get_session
 from xmlapi.faces.legacy import payloads
 from xmlapi.faces.legacy.common import parse_edit_body, xml_response
@@ -29,4 +29,4 @@ def update(product_id: int) -> Response:
 
 
 def _render(product_id: int):
-    return render.inventory(None, stock.levels(get_session(), product_id))
+    return render.inventory(None, reads.stock_levels(get_session(), product_id))

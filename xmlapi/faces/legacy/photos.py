@@ -13,7 +13,7 @@ from flask import Blueprint, Response, request
 from werkzeug.http import parse_options_header
 from werkzeug.wsgi import wrap_file
 
-from xmlapi.catalog import photos
+from xmlapi.catalog import photos, reads
 from xmlapi.db import get_connection, get_session
 from xmlapi.faces.legacy import payloads
 from xmlapi.faces.legacy.common import parse_edit_body, xml_response
@@ -45,7 +45,7 @@ def add(product_id: int) -> Response:
         limits=decode_limits(),
     )
     return xml_response(
-        render.product_photo(photo),
+        render.product_photo(reads.photo_of(photo)),
         201,
         Location=f"/api/products/{product_id}/product_photos/{photo.id}/",
     )
@@ -87,13 +87,13 @@ def _as_utf8(value: str) -> str:
 
 @bp.get(PHOTOS, endpoint="list")
 def list_photos(product_id: int) -> Response:
-    return xml_response(render.product_photos(photos.photos_of(get_session(), product_id)))
+    return xml_response(render.product_photos(reads.photo_list(get_session(), product_id)))
 
 
 @bp.get(PHOTO, endpoint="detail")
 @bp.get(IMAGE, endpoint="image_detail")
 def detail(product_id: int, photo_id: int) -> Response:
-    return xml_response(render.product_photo(photos.get(get_session(), product_id, photo_id)))
+    return xml_response(render.product_photo(reads.photo(get_session(), product_id, photo_id)))
 
 
 @bp.put(PHOTO, endpoint="update")
@@ -102,7 +102,7 @@ def update(product_id: int, photo_id: int) -> Response:
     edit = parse_edit_body("product_photo", READ_ONLY, lambda: _render(product_id, photo_id))
     changes = payloads.load_product_photo(edit.root, edit.stored)
     photo = photos.update(get_session(), product_id, photo_id, changes)
-    return xml_response(render.product_photo(photo))
+    return xml_response(render.product_photo(reads.photo_of(photo)))
 
 
 @bp.delete(PHOTO, endpoint="delete")
@@ -157,4 +157,4 @@ def requested_size(accept: str | None) -> str:
 
 
 def _render(product_id: int, photo_id: int):
-    return render.product_photo(photos.get(get_session(), product_id, photo_id))
+    return render.product_photo(reads.photo(get_session(), product_id, photo_id))

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, request
 
-from xmlapi.catalog import filters, products
+from xmlapi.catalog import filters, products, reads
 from xmlapi.catalog.filters import InvalidQuery
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.db import get_connection, get_session
@@ -15,6 +15,7 @@ from xmlapi.faces.legacy import payloads
 from xmlapi.faces.legacy.common import parse_body, parse_edit_body, xml_response, xml_stream
 from xmlapi.faces.legacy.xml import render
 from xmlapi.http.common import if_match, list_items, photo_store, pricing, renders
+from xmlapi.http.listing import list_bodies
 
 bp = Blueprint("products", __name__)
 
@@ -60,42 +61,9 @@ def _list_document(query: products.ListQuery, rules: Pricing, total: int) -> Ite
     # Runs while the answer streams, inside the context stream_with_context re-enters:
     # the request's connection is the one the count used, closed at the end.
     connection = get_connection()
-    items = _list_items(connection, products.page(connection, query), rules)
+    keys = products.page(connection, query)
+    items = list_bodies(connection, keys, rules, render.list_item_bytes, list_items())
     yield from render.stream_list("products", {"total_count": str(total)}, items)
-
-
-def _list_items(connection, keys: Iterator, rules: Pricing, batch: int = 1000) -> Iterator[bytes]:
-    """The list items of (id, version) keys: from the worker's cache while a product's
-    version stays (every write to it or under it, photos included, moves the version),
-    the others fetched a batch at a time in one statement."""
-    cache = list_items()
-    price_column = rules.sell_price_column()
-    for chunk in _batches(keys, batch):
-        items = cache.get_many(chunk)
-        pairs = list(zip(chunk, items, strict=True))
-        rows = products.list_rows(connection, [key.id for key, item in pairs if item is None])
-        for key, item in pairs:
-            if item is None:
-                row = rows.get(key.id)
-                if row is None:
-                    continue  # deleted between the two statements
-                photos = products.photo_ids(row.photo_keys)
-                item = render.fragment(
-                    render.product_list_item(row, photos, getattr(row, price_column))
-                )
-                cache.put(row.id, row.version, item)
-            yield item
-
-
-def _batches(iterable, size: int) -> Iterator[list]:
-    chunk = []
-    for item in iterable:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def list_query(rules: Pricing) -> products.ListQuery:
@@ -156,7 +124,7 @@ def update(product_id: int) -> Response:
 
 
 def _stored(product_id: int):
-    return render.product(products.get(get_session(), product_id), pricing())
+    return render.product(reads.product_detail(get_session(), product_id, pricing()))
 
 
 @bp.delete("/products/<int:product_id>/")
@@ -196,8 +164,8 @@ def _detail_response(product_id: int, status: int = 200, **headers: str) -> Resp
         if body is None:
             # Rendered from what is read now; if a write slipped in after the tag was read,
             # the entry is filed under the old tag and never found again.
-            product = products.get(get_session(), product_id)
-            body = render.to_bytes(render.product(product, pricing()))
+            product = reads.product_detail(get_session(), product_id, pricing())
+            body = render.to_bytes(render.product(product))
             renders().put(product_id, tag, body)
         response = Response(body, status, headers, content_type=render.CONTENT_TYPE)
     response.set_etag(tag)

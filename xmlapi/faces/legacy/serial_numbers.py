@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from xmlapi.catalog import serials
+from xmlapi.catalog import reads, serials
 from xmlapi.db import get_session
 from xmlapi.faces.legacy import payloads
 from xmlapi.faces.legacy.common import parse_body, parse_edit_body, xml_response
@@ -19,7 +19,7 @@ ITEM = "/products/<int:product_id>/serial_numbers/<int:serial_id>/"
 
 @bp.get(LIST, endpoint="list")
 def list_serials(product_id: int) -> Response:
-    return xml_response(render.serial_number_list(serials.listing(get_session(), product_id)))
+    return xml_response(render.serial_number_list(reads.serial_list(get_session(), product_id)))
 
 
 @bp.post(LIST)
@@ -55,4 +55,4 @@ def _serial_response(product_id: int, serial_id: int, status: int = 200, **heade
 
 
 def _render(product_id: int, serial_id: int):
-    return render.serial_number(serials.get(get_session(), product_id, serial_id))
+    return render.serial_number(reads.serial(get_session(), product_id, serial_id))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from xmlapi.catalog import reference
+from xmlapi.catalog import reads, reference
 from xmlapi.catalog.reference import KINDS
 from xmlapi.db import get_session
 from xmlapi.faces.legacy import payloads
@@ -19,8 +19,8 @@ bp = Blueprint("setup", __name__)
 
 def list_items(plural: str) -> Response:
     kind = reference.kind(plural)
-    total, rows = reference.listing(get_session(), kind)
-    return xml_response(render.reference_list(kind, total, rows))
+    total, items = reads.reference_list(get_session(), kind)
+    return xml_response(render.reference_list(kind.plural, total, items))
 
 
 def create(plural: str) -> Response:
@@ -28,7 +28,9 @@ def create(plural: str) -> Response:
     values = payloads.load_reference(kind, parse_body(kind.name))
     row = reference.create(get_session(), kind, values)
     location = f"/api/{kind.path}/{row.id}/"
-    return xml_response(render.reference_item(kind, row), 201, Location=location)
+    return xml_response(
+        render.reference_item(reads.reference_item(kind, row)), 201, Location=location
+    )
 
 
 def detail(plural: str, ident: int) -> Response:
@@ -37,7 +39,7 @@ def detail(plural: str, ident: int) -> Response:
 
 
 def _render(kind, ident: int):
-    return render.reference_item(kind, reference.get(get_session(), kind, ident))
+    return render.reference_item(reads.reference_detail(get_session(), kind, ident))
 
 
 def update(plural: str, ident: int) -> Response:
@@ -45,7 +47,7 @@ def update(plural: str, ident: int) -> Response:
     edit = parse_edit_body(kind.name, (), lambda: _render(kind, ident))
     values = payloads.load_reference(kind, edit.root, edit.stored)
     row = reference.update(get_session(), kind, ident, values)
-    return xml_response(render.reference_item(kind, row))
+    return xml_response(render.reference_item(reads.reference_item(kind, row)))
 
 
 for _kind in KINDS:

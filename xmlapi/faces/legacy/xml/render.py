@@ -11,16 +11,21 @@ import copy
 import datetime as dt
 import io
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from pathlib import PurePosixPath
 from typing import Any
 
 from lxml import etree
 
-from xmlapi.catalog import costs, pricing, stock
-from xmlapi.catalog.photos import SIZES
-from xmlapi.catalog.reference import KINDS_BY_PLURAL, Kind
+from xmlapi.catalog.readmodel import (
+    CostLine,
+    ListItem,
+    Photo,
+    ProductDetail,
+    ReferenceItem,
+    Serial,
+    StockLevels,
+)
 from xmlapi.faces.legacy.xml import chars
 
 # lxml writes its declaration with single quotes; some legacy clients look for this
@@ -80,51 +85,40 @@ def root(tag: str, path: str | None = None, ident: int | None = None, **attrs: s
     return element
 
 
-def derived(figure: str, owner: str, compute: Callable[[], Any]) -> Any:
-    """A figure derived from stored values, or None (logged) when they cannot give one:
-    a read never fails on what is stored (a zero exchange rate written past the API)."""
-    try:
-        return compute()
-    except ArithmeticError as exc:
-        log.warning("%s of %s cannot be computed from its stored values: %r", figure, owner, exc)
-        return None
-
-
 # Reference data ------------------------------------------------------------------
 
 
-def reference_item(kind: Kind, row: Any, parent: etree._Element | None = None):
+def reference_item(item: ReferenceItem, parent: etree._Element | None = None):
     """A reference row's detail; appended to ``parent`` when one is given."""
-    element = root(kind.name, kind.path, row.id)
+    element = root(item.tag, item.path, item.id)
     if parent is not None:
         parent.append(element)
-    reference_fields(element, kind, row)
+    reference_fields(element, item)
     return element
 
 
-def reference_fields(element: etree._Element, kind: Kind, row: Any) -> None:
-    for field in kind.fields:
-        value = getattr(row, field.attribute)
-        if field.type == "ref":
-            ref(element, field.name, KINDS_BY_PLURAL[field.target].path, value)
+def reference_fields(element: etree._Element, item: ReferenceItem) -> None:
+    for value in item.values:
+        if value.target is not None:
+            ref(element, value.name, value.target, value.value)
         else:
-            leaf(element, field.name, value)
+            leaf(element, value.name, value.value)
 
 
-def reference_list(kind: Kind, total: int, rows: Iterable[Any]) -> etree._Element:
-    element = root(kind.plural, total_count=str(total))
-    for row in rows:
-        reference_item(kind, row, element)
+def reference_list(tag: str, total: int, items: Iterable[ReferenceItem]) -> etree._Element:
+    element = root(tag, total_count=str(total))
+    for item in items:
+        reference_item(item, element)
     return element
 
 
-def _embedded_reference(parent, tag: str, plural: str, row: Any) -> None:
+def _embedded_reference(parent, tag: str, item: ReferenceItem | None) -> None:
     """A reference with the referenced row's fields inside (the contract's
     "See GET /setup/.../X/ for details")."""
-    kind = KINDS_BY_PLURAL[plural]
-    element = ref(parent, tag, kind.path, row.id if row is not None else None)
-    if row is not None:
-        reference_fields(element, kind, row)
+    if item is None:
+        SubElement(parent, tag)
+    else:
+        reference_fields(ref(parent, tag, item.path, item.id), item)
 
 
 # Products ------------------------------------------------------------------------
@@ -149,26 +143,23 @@ PRODUCT_INFO = ("color", "height", "length", "size", "weight", "width")
 KEYWORD_SLOTS = 3
 
 
-def inventory(parent: etree._Element | None, row: Any) -> etree._Element:
-    """The stock levels of a product (or of a list row) and their total; a document of
-    its own (GET /api/products/X/inventory/) when there is no ``parent``."""
+def inventory(parent: etree._Element | None, stock: StockLevels) -> etree._Element:
+    """Stock levels and their total; a document of its own
+    (GET /api/products/X/inventory/) when there is no ``parent``."""
     element = etree.Element("inventory") if parent is None else SubElement(parent, "inventory")
-    for name in stock.LEVELS:
-        leaf(element, name, getattr(row, name))
-    leaf(element, "total", stock.total(row))
+    for name, quantity in stock.levels():
+        leaf(element, name, quantity)
+    leaf(element, "total", stock.total)
     return element
 
 
-def product(product: Any, pricing_rules: pricing.Pricing) -> etree._Element:
+def product(product: ProductDetail) -> etree._Element:
     """The full render of a product (GET /api/products/X/)."""
     el = root("product", "products", product.id)
     ref(el, "class", "setup/classes", product.class_id)
     ref(el, "currency", "setup/currencies", product.currency_id)
     leaf(el, "code", product.code)
-    owner = f"product {product.id}"
-    summary = derived("costs", owner, lambda: costs.summary(product)) or costs.Summary(
-        None, None, None
-    )
+    summary = product.costs
     group(
         el,
         "costs",
@@ -176,9 +167,9 @@ def product(product: Any, pricing_rules: pricing.Pricing) -> etree._Element:
     )
     supplier_costs = SubElement(el, "supplier_costs")
     for cost in product.supplier_costs:
-        supplier_costs.append(supplier_cost(cost, product))
+        supplier_costs.append(supplier_cost(cost))
     group(el, "flags", [(flag, getattr(product, flag)) for flag in FLAGS])
-    leaf(el, "sell_price", pricing_rules.sell_price(product))
+    leaf(el, "sell_price", product.sell_price)
     leaf(el, "created", product.created)
     leaf(el, "modified", product.modified)
     leaf(el, "description", product.description)
@@ -195,8 +186,8 @@ def product(product: Any, pricing_rules: pricing.Pricing) -> etree._Element:
         ],
     )
     leaf(el, "product_id", product.product_id)
-    inventory(el, product)
-    leaf(el, "margin", derived("margin", owner, lambda: pricing.margin(product.sell, summary.cost)))
+    inventory(el, product.stock)
+    leaf(el, "margin", product.margin)
     leaf(el, "minimum_margin", product.minimum_margin)
     group(el, "product_info", [(name, getattr(product, name)) for name in PRODUCT_INFO])
     group(
@@ -231,12 +222,8 @@ def product(product: Any, pricing_rules: pricing.Pricing) -> etree._Element:
     leaf(el, "multi_store_label", product.multi_store_label)
     leaf(el, "multi_store_master_label", product.multi_store_master_label)
     categories = SubElement(el, "categories")
-    _embedded_reference(
-        SubElement(categories, "pos"), "category", "pos_categories", product.pos_category
-    )
-    _embedded_reference(
-        SubElement(categories, "web"), "category", "web_categories", product.web_category
-    )
+    _embedded_reference(SubElement(categories, "pos"), "category", product.pos_category)
+    _embedded_reference(SubElement(categories, "web"), "category", product.web_category)
     related = SubElement(el, "related_products")
     for relation in product.related:
         item = SubElement(related, "related_product")
@@ -247,9 +234,9 @@ def product(product: Any, pricing_rules: pricing.Pricing) -> etree._Element:
     for serial in product.serial_numbers:
         serials.append(serial_number(serial))
     photos = SubElement(el, "product_photos")
-    for photo in product.photos:
-        ref(photos, "product_photo", f"products/{product.id}/images", photo.id)
-    _embedded_reference(el, "tax_exemption", "tax_exemptions", product.tax_exemption)
+    for photo_id in product.photo_ids:
+        ref(photos, "product_photo", f"products/{product.id}/images", photo_id)
+    _embedded_reference(el, "tax_exemption", product.tax_exemption)
     ref(SubElement(el, "master_product"), "product", "products", product.master_id)
     ref(el, "product_color", "setup/product_colors", product.product_color_id)
     ref(el, "product_size", "setup/product_sizes", product.product_size_id)
@@ -264,34 +251,41 @@ def _list_item_template() -> etree._Element:
     group(el, "flags", [(flag, None) for flag in LIST_FLAGS])
     leaf(el, "sell_price", None)
     leaf(el, "description", None)
-    group(el, "inventory", [(name, None) for name in (*stock.LEVELS, "total")])
+    inventory(el, _NO_STOCK)
     SubElement(el, "product_photos")
     return el
 
 
+_NO_STOCK = StockLevels(*(Decimal(0),) * 7)
 # Lists run to 100 000 products: each item is a copy of this skeleton with its texts
 # filled in by position, three times faster than building it element by element.
 _LIST_ITEM = _list_item_template()
 _BOOLEAN = {True: "true", False: "false"}
 
 
-def product_list_item(row: Any, photo_ids: Iterable[int], sell_price: Any) -> etree._Element:
-    """A product in the list (``full_render="false"``), from a row of list columns."""
+def product_list_item(item: ListItem) -> etree._Element:
+    """A product in the list (``full_render="false"``)."""
     el = copy.deepcopy(_LIST_ITEM)
-    el.set("uri", f"/products/{row.id}/")
-    el.set("id", str(row.id))
+    el.set("uri", f"/products/{item.id}/")
+    el.set("id", str(item.id))
     code, flags, price, description, levels, photos = el
-    code.text = row.code
+    code.text = item.code
     for element, flag in zip(flags, LIST_FLAGS, strict=True):
-        element.text = _BOOLEAN[bool(getattr(row, flag))]
-    price.text = text(sell_price)
-    description.text = row.description
-    for element, name in zip(levels, stock.LEVELS, strict=False):
-        element.text = format(getattr(row, name), "f")
-    levels[-1].text = format(stock.total(row), "f")
-    for photo_id in photo_ids:
-        ref(photos, "product_photo", f"products/{row.id}/product_photos", photo_id)
+        element.text = _BOOLEAN[getattr(item, flag)]
+    price.text = text(item.sell_price)
+    description.text = item.description
+    stock = item.stock
+    for element, (_, quantity) in zip(levels, stock.levels(), strict=False):
+        element.text = format(quantity, "f")
+    levels[-1].text = format(stock.total, "f")
+    for photo_id in item.photo_ids:
+        ref(photos, "product_photo", f"products/{item.id}/product_photos", photo_id)
     return el
+
+
+def list_item_bytes(item: ListItem) -> bytes:
+    """A list item serialized on its own, to be streamed (and cached) inside a list."""
+    return fragment(product_list_item(item))
 
 
 def deleted(tag: str, path: str, ident: int) -> etree._Element:
@@ -301,36 +295,35 @@ def deleted(tag: str, path: str, ident: int) -> etree._Element:
 # Costs, serial numbers -------------------------------------------------------------
 
 
-def supplier_cost(cost: Any, product: Any) -> etree._Element:
+def supplier_cost(cost: CostLine) -> etree._Element:
     """A supplier cost (GET /api/products/X/costs/Y/); ``cost`` is in the product's
     currency, converted from the supplier's."""
     el = root("cost", f"products/{cost.product_id}/costs", cost.id)
     leaf(el, "raw", cost.raw)
-    _embedded_reference(el, "currency", "currencies", cost.supplier.currency)
-    converted = derived("cost", f"cost {cost.id}", lambda: costs.in_product_currency(cost, product))
-    leaf(el, "cost", converted)
+    _embedded_reference(el, "currency", cost.currency)
+    leaf(el, "cost", cost.cost)
     ref(el, "supplier", "suppliers", cost.supplier_id)
     leaf(el, "supplier_product_code", cost.supplier_product_code)
     leaf(el, "default", cost.is_default)
     return el
 
 
-def supplier_cost_list(product: Any) -> etree._Element:
+def supplier_cost_list(costs: Iterable[CostLine]) -> etree._Element:
     """GET /api/products/X/costs/: the contract's list carries no count."""
     el = root("costs")
-    for cost in product.supplier_costs:
-        el.append(supplier_cost(cost, product))
+    for cost in costs:
+        el.append(supplier_cost(cost))
     return el
 
 
-def serial_number_list(serials: Iterable[Any]) -> etree._Element:
+def serial_number_list(serials: Iterable[Serial]) -> etree._Element:
     el = root("serial_numbers")
     for serial in serials:
         el.append(serial_number(serial))
     return el
 
 
-def serial_number(serial: Any) -> etree._Element:
+def serial_number(serial: Serial) -> etree._Element:
     el = root("serial_number", f"products/{serial.product_id}/serial_numbers", serial.id)
     leaf(el, "status", serial.status)
     leaf(el, "note", serial.note)
@@ -343,15 +336,15 @@ def serial_number(serial: Any) -> etree._Element:
 # Photos --------------------------------------------------------------------------
 
 
-def product_photo(photo: Any) -> etree._Element:
+def product_photo(photo: Photo) -> etree._Element:
     """A photo (GET /api/products/X/product_photos/Y/): its scales in the contract's
     order (512, 256, original). ``width``, ``height`` and ``source_name`` are ours."""
     el = root("product_photo", f"products/{photo.product_id}/product_photos", photo.id)
     leaf(el, "sort_order", photo.sort_order)
     scales = SubElement(el, "scales")
-    for scale in sorted(photo.scales, key=lambda s: SIZES.index(s.size)):
+    for scale in photo.scales:
         item = SubElement(scales, "scale")
-        leaf(item, "filename", PurePosixPath(scale.filename).name)
+        leaf(item, "filename", scale.name)
         leaf(item, "size", scale.size)
         leaf(item, "format", scale.format)
         leaf(item, "width", scale.width)
@@ -370,7 +363,7 @@ def _stored_text(value: str | None) -> str | None:
     return safe
 
 
-def product_photos(photos: Iterable[Any]) -> etree._Element:
+def product_photos(photos: Iterable[Photo]) -> etree._Element:
     el = etree.Element("product_photos")
     for photo in photos:
         el.append(product_photo(photo))
