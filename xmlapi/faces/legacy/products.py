@@ -142,8 +142,8 @@ class DetailAnswer:
         session = get_session()
         self.product_id = product.id
         self.tag = products.version_tag(session.connection(), product.id)
-        fresh = products.get(session, product.id)
-        self.body = render.to_bytes(render.product(fresh, pricing()))
+        detail = reads.product_detail(session, product.id, pricing())
+        self.body = render.to_bytes(render.product(detail))
 
     def response(self, status: int = 200, **headers: str) -> Response:
         renders().put(self.product_id, self.tag, self.body)
