@@ -169,6 +169,7 @@ def shared_app(database_url, tmp_path_factory):
     )
     app = create_app(settings)
     app.test_client_class = XsdCheckingClient
+    app.built_with = settings  # tests may change its settings; this stays
     return app
 
 
@@ -196,10 +197,19 @@ def renew_state(app, settings: Settings) -> None:
 
 @pytest.fixture
 def app(shared_app, settings, engine):
-    renew_state(shared_app, settings)
+    """The shared app on the test's settings; an app of its own when a module's
+    ``settings`` fixture changes more than the data directory (some settings shape the
+    app when it is built: body caps, the middleware's limits)."""
+    built_with = shared_app.built_with
+    if settings.replace(data_dir=built_with.data_dir) == built_with:
+        renew_state(shared_app, settings)
+        app = shared_app
+    else:
+        app = create_app(settings)
+        app.test_client_class = XsdCheckingClient
     add_users(engine)
-    yield shared_app
-    shared_app.extensions["xmlapi.engine"].dispose()
+    yield app
+    app.extensions["xmlapi.engine"].dispose()
     empty_tables(engine)
 
 
