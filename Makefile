@@ -25,8 +25,11 @@ run: install
 	$(BIN)/xmlapi init-db
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
+# Two workers (each its own database) and a branch-coverage floor; PYTEST_ARGS adds to it.
+COVERAGE_FLOOR ?= 95
 test: install-test
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --cov=xmlapi --cov-branch --cov-report=term:skip-covered \
+		--cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
 # make bench: 10 000 products on SQLite (XMLAPI_BENCH_DATABASE_URL=postgresql+psycopg://...
 # for PostgreSQL + Redis); BENCH_ARGS="--products 100000" for the big run.

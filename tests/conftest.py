@@ -1,8 +1,10 @@
-"""Fixtures: one suite for SQLite and PostgreSQL, a fresh app per test, every XML answer
-checked against its XSD.
+"""Fixtures: one suite for SQLite and PostgreSQL, one app per session whose state is
+renewed for every test, every XML answer checked against its XSD.
 
 XMLAPI_TEST_DATABASE_URL selects PostgreSQL; the suite then fails (never skips) when it
-cannot reach it.
+cannot reach it. Under pytest-xdist every worker gets its own database: its own SQLite
+file, or on PostgreSQL the named database with the worker's suffix (``test_gw0``),
+created on first use.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import contextlib
 import datetime as dt
 import os
 import socket
+from unittest import mock
 
 import pytest
-from sqlalchemy import create_engine, text
+from hypothesis import settings as hypothesis_settings
+from sqlalchemy import create_engine, make_url, text
 from werkzeug.security import generate_password_hash
 
 import xmlapi.models  # noqa: F401  (registers the tables)
@@ -23,11 +27,22 @@ from xmlapi import create_app, migrate
 from xmlapi.catalog import auth as catalog_auth
 from xmlapi.catalog import locks as catalog_locks
 from xmlapi.db import Base, session_scope
+from xmlapi.faces import legacy
 from xmlapi.models import User
 from xmlapi.models.types import utcnow
 from xmlapi.settings import Settings
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+# Reproducible runs: the same examples every time, nothing stored in the worktree.
+# Tests' own settings override what they name and inherit the rest.
+hypothesis_settings.register_profile("xmlapi", derandomize=True, database=None, deadline=None)
+hypothesis_settings.load_profile("xmlapi")
+
+
+def worker_name() -> str:
+    """The pytest-xdist worker running this process ("gw0", ...); "" without xdist."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -67,10 +82,32 @@ def _reset_postgresql(url: str) -> None:
         engine.dispose()
 
 
+def _worker_database(url: str, worker: str) -> str:
+    """``url`` with the worker's own database, created through the maintenance database
+    when it does not exist yet."""
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    maintenance = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with maintenance.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # the suite must fail, not skip, without PostgreSQL
+        raise pytest.UsageError(f"XMLAPI_TEST_DATABASE_URL={url}: {exc}") from exc
+    finally:
+        maintenance.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("XMLAPI_TEST_DATABASE_URL")
     if url:
+        if worker_name():
+            url = _worker_database(url, worker_name())
         _reset_postgresql(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
@@ -125,10 +162,52 @@ def basic(name: str, password: str | None = None) -> str:
     return "Basic " + base64.b64encode(raw).decode()
 
 
-@pytest.fixture
-def app(settings, engine):
+@pytest.fixture(scope="session")
+def shared_app(database_url, tmp_path_factory):
+    """The app the tests share: building its routes is most of what create_app costs."""
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("shared") / "data", database_url=database_url
+    )
     app = create_app(settings)
     app.test_client_class = XsdCheckingClient
+    app.built_with = settings  # tests may change its settings; this stays
+    return app
+
+
+# What the shared app keeps between tests: its routes and what describes them, and its
+# engine, whose statement cache would otherwise be compiled again for every test (its
+# pooled connections are dropped after each test all the same).
+KEPT_STATE = {"xmlapi.registry", "xmlapi.faces", "xmlapi.engine", "xmlapi.sessions"}
+
+
+def renew_state(app, settings: Settings) -> None:
+    """Give ``app`` the state a fresh ``create_app(settings)`` would have (caches,
+    rate-limit counters, known credentials, photo store...), its routes and engine aside:
+    the state comes from an app built without routes, so whatever the factory adds is
+    renewed too."""
+    with (
+        mock.patch.object(legacy, "init_app", lambda app: None),
+        mock.patch.object(migrate, "check_schema", lambda engine: None),
+    ):
+        donor = create_app(settings)
+    donor.extensions["xmlapi.engine"].dispose()  # never connected
+    for key, value in donor.extensions.items():
+        if key not in KEPT_STATE:
+            app.extensions[key] = value
+
+
+@pytest.fixture
+def app(shared_app, settings, engine):
+    """The shared app on the test's settings; an app of its own when a module's
+    ``settings`` fixture changes more than the data directory (some settings shape the
+    app when it is built: body caps, the middleware's limits)."""
+    built_with = shared_app.built_with
+    if settings.replace(data_dir=built_with.data_dir) == built_with:
+        renew_state(shared_app, settings)
+        app = shared_app
+    else:
+        app = create_app(settings)
+        app.test_client_class = XsdCheckingClient
     add_users(engine)
     yield app
     app.extensions["xmlapi.engine"].dispose()
@@ -166,6 +245,13 @@ def make_app(app):
     yield make
     for other in made:
         other.extensions["xmlapi.engine"].dispose()
+
+
+@pytest.fixture
+def fresh_app(app, make_app):
+    """An app of its own, on the test's settings, for a test that changes the app's set-up
+    (adds routes, faces): the shared app has served requests and takes no more."""
+    return make_app(app.extensions["xmlapi.settings"])
 
 
 def client_of(app, user: str | None = "alice"):

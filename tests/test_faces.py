@@ -67,14 +67,14 @@ def probe_face(endpoints=PROBE_ENDPOINTS) -> Face:
 
 
 @pytest.fixture
-def probe_app(app):
-    http.add_face(app, probe_face())
-    return app
+def probe_app(fresh_app):
+    http.add_face(fresh_app, probe_face())
+    return fresh_app
 
 
-def test_a_face_whose_routes_have_no_entries_stops_start_up(app):
+def test_a_face_whose_routes_have_no_entries_stops_start_up(fresh_app):
     with pytest.raises(RouteTableError, match=r"probe\.update"):
-        http.add_face(app, probe_face(endpoints=PROBE_ENDPOINTS[:1]))
+        http.add_face(fresh_app, probe_face(endpoints=PROBE_ENDPOINTS[:1]))
 
 
 def test_a_face_outside_api_needs_authentication_and_answers_in_its_format(probe_app):

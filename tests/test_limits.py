@@ -80,17 +80,26 @@ def test_a_session_in_hand_is_not_stopped_by_failed_logins_elsewhere(limited):
 
 
 @pytest.fixture
-def redis_app(app):
+def redis_app(app, monkeypatch):
+    """Settings counting on the Redis of CI, under keys of this test alone: other xdist
+    workers and other runs share that Redis, and the users' ids repeat between them."""
     connection = redis.Redis.from_url(REDIS_URL)
     try:
         connection.ping()
     except redis.ConnectionError as exc:  # a failure, not a skip: Redis is part of CI
         pytest.fail(f"Redis is not answering at {REDIS_URL}: {exc}")
-    for key in connection.scan_iter("LIMITS:*/xmlapi/*"):
+    prefix = f"LIMITS-test-{os.getpid()}-{random.randrange(2**32)}"
+    real_storage = limits.storage_from_string
+    monkeypatch.setattr(
+        limits,
+        "storage_from_string",
+        lambda uri, **options: real_storage(uri, key_prefix=prefix, **options),
+    )
+    settings = app.extensions["xmlapi.settings"]
+    yield settings.replace(ratelimit_storage=REDIS_URL, ratelimit_default="6/minute")
+    for key in connection.scan_iter(f"{prefix}:*"):
         connection.delete(key)
     connection.close()
-    settings = app.extensions["xmlapi.settings"]
-    return settings.replace(ratelimit_storage=REDIS_URL, ratelimit_default="6/minute")
 
 
 def test_redis_shares_the_budget_between_workers(redis_app, make_app):

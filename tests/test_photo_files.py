@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
+import random
 
 import pytest
 from PIL import Image, ImageFile
@@ -181,11 +181,18 @@ def test_no_slot_free_in_time_is_decoder_busy():
     assert scales(images.jpeg(), "jpeg", limits=photos.DecodeLimits(slots=slots)).scales
 
 
+SIXTY_FOUR = bytes(i % 64 for i in range(256))
+
+
 @pytest.mark.parametrize("mode", ["RGBA", "RGB", "P", "LA", "L"])
 def test_reducing_strip_by_strip_equals_reducing_whole(mode):
     size = (3001, 1103)  # strips of uneven count, and a last one cut short
-    noise = Image.frombytes("RGBA", size, os.urandom(size[0] * size[1] * 4))
-    image = noise.convert(mode) if mode != "P" else noise.convert("RGB").quantize(64)
+    noise = random.Random(mode).randbytes(size[0] * size[1] * 4)  # the same every run
+    if mode == "P":  # 64 colours in any order (quantizing noise would take seconds)
+        image = Image.frombytes("P", size, noise[: size[0] * size[1]].translate(SIXTY_FOUR))
+        image.putpalette(noise[: 64 * 3])
+    else:
+        image = Image.frombytes("RGBA", size, noise).convert(mode)
     reduced = photos._reduced(image, 512)
     assert reduced.size == (1501, 552)  # halved: still no less than twice the box
     whole = photos._scalable(image).reduce(2)

@@ -30,7 +30,8 @@ def test_every_route_is_registered(app):
 
 
 @pytest.mark.parametrize("prefix", ["/api", "/json", ""])
-def test_a_route_without_flags_stops_start_up_whatever_its_prefix(app, prefix):
+def test_a_route_without_flags_stops_start_up_whatever_its_prefix(fresh_app, prefix):
+    app = fresh_app
     stray = Blueprint("stray", __name__)
     stray.add_url_rule("/stray/", "stray", lambda: "", methods=["GET"])
     app.register_blueprint(stray, url_prefix=prefix)

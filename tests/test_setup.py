@@ -76,16 +76,24 @@ def test_supplier_currency_must_exist(client):
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "status", "kind"),
     [
-        b"<currency><code>EURO</code><name>x</name></currency>",
-        b"<currency><code>EUR</code><name>x</name><exchange_rate>-1</exchange_rate></currency>",
-        b"<currency><code>EUR</code><name>x</name><exchange_rate>0</exchange_rate></currency>",
+        (b"<currency><code>EURO</code><name>x</name></currency>", 400, "xml.invalid"),
+        (
+            b"<currency><code>EUR</code><name>x</name><exchange_rate>-1</exchange_rate></currency>",
+            422,
+            "field.invalid",
+        ),
+        (
+            b"<currency><code>EUR</code><name>x</name><exchange_rate>0</exchange_rate></currency>",
+            422,
+            "field.invalid",
+        ),
     ],
 )
-def test_bad_currencies_are_refused(client, body):
+def test_bad_currencies_are_refused(client, body, status, kind):
     response = client.post("/api/setup/currencies/", data=body)
-    assert response.status_code in (400, 422)
+    assert (response.status_code, error_type(response)) == (status, kind)
     assert xml(client.get("/api/setup/currencies/")).get("total_count") == "0"
 
 
