@@ -44,11 +44,6 @@ def test_an_empty_stock_level_is_none():
 @pytest.mark.parametrize(
     ("load", "text", "fields"),
     [
-        (
-            payloads.load_cost,
-            "<cost><raw>-1</raw></cost>",
-            {"raw": "Must be greater than or equal to 0."},
-        ),
         (payloads.load_cost, "<cost><supplier id='x'/></cost>", {"supplier": "Not a valid id."}),
         (
             payloads.load_inventory,
