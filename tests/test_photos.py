@@ -31,7 +31,7 @@ from tests.helpers import (
 from tests.server import gunicorn
 from tests.xmlcheck import check_xml
 from xmlapi import models
-from xmlapi.catalog import photos
+from xmlapi.catalog import photo_store, photos, scales
 from xmlapi.cli import main
 from xmlapi.db import session_scope
 from xmlapi.settings import Settings
@@ -47,7 +47,7 @@ def settings(database_url, tmp_path) -> Settings:
 
 
 @pytest.fixture
-def store(app) -> photos.FileSystemStore:
+def store(app) -> photo_store.FileSystemStore:
     return app.extensions["xmlapi.photo_store"]
 
 
@@ -524,7 +524,7 @@ def test_a_failed_commit_leaves_no_row_and_no_file(client, product, store, engin
 
 
 def test_a_crash_between_commit_and_rename_loses_nothing(client, product, store, monkeypatch):
-    monkeypatch.setattr(photos.FileSystemStore, "publish", lambda self, names: None)
+    monkeypatch.setattr(photo_store.FileSystemStore, "publish", lambda self, names: None)
     data = images.jpeg()
     photo_id = add_photo(client, product, data)
     assert all(pending for _name, pending in files(store))
@@ -555,7 +555,7 @@ def test_check_reports_nothing_when_all_is_well(client, product, check):
 def test_a_crash_before_commit_leaves_orphans_check_reports_and_fix_removes(
     client, product, store, check, engine, monkeypatch
 ):
-    monkeypatch.setattr(photos.FileSystemStore, "discard", lambda self, names: None)
+    monkeypatch.setattr(photo_store.FileSystemStore, "discard", lambda self, names: None)
     event.listen(Session, "before_commit", _fail_photo_commits)
     try:
         assert upload(client, product, images.jpeg()).status_code == 500
@@ -593,7 +593,7 @@ def test_check_reports_rows_whose_files_are_missing(client, product, store, chec
 def test_check_fix_finishes_uploads_cut_off_after_commit(
     client, product, store, check, monkeypatch
 ):
-    monkeypatch.setattr(photos.FileSystemStore, "publish", lambda self, names: None)
+    monkeypatch.setattr(photo_store.FileSystemStore, "publish", lambda self, names: None)
     add_photo(client, product)
     monkeypatch.undo()
     assert check().exit_code == 1
@@ -671,7 +671,7 @@ def test_chunked_uploads_and_streamed_images_under_gunicorn(database_url, engine
             status, headers, body = call("GET", image, accept="image/*;size=256")
             assert status == 200
             assert Image.open(io.BytesIO(body)).size == (256, 128)
-        stored = files(photos.FileSystemStore(root=tmp_path / "photos"))
+        stored = files(photo_store.FileSystemStore(root=tmp_path / "photos"))
         assert len(stored) == 3  # nothing left of the refused upload
     finally:
         empty_tables(engine)
@@ -809,7 +809,7 @@ def fail_store_writes(monkeypatch, code: int, *, names: str = "", at_open: bool 
             raise error
         return _FailingFile(open(path, mode, *args, **kwargs), error, good=10)
 
-    monkeypatch.setattr(photos, "open", failing_open, raising=False)
+    monkeypatch.setattr(photo_store, "open", failing_open, raising=False)
 
 
 def fail_cleanups(monkeypatch):
@@ -818,7 +818,7 @@ def fail_cleanups(monkeypatch):
     def failing_unlink(self, missing_ok=False):
         raise OSError(errno.EIO, os.strerror(errno.EIO), str(self))
 
-    monkeypatch.setattr(photos.Path, "unlink", failing_unlink)
+    monkeypatch.setattr(photo_store.Path, "unlink", failing_unlink)
 
 
 def assert_no_path_in(response, settings) -> None:
@@ -901,7 +901,7 @@ def test_no_answer_shows_a_path_of_the_store(client, product, settings, monkeypa
     ]
     assert {response.status_code for response in answers} == {415}
     photo_id = add_photo(client, product)
-    for entry in list(photos.FileSystemStore(root=settings.data_dir / "photos").entries()):
+    for entry in list(photo_store.FileSystemStore(root=settings.data_dir / "photos").entries()):
         os.remove(settings.data_dir / "photos" / entry.name)
     answers.append(fetch(client, product, photo_id))
     assert answers[-1].status_code == 500
@@ -945,8 +945,8 @@ def test_a_large_jpeg_is_measured_at_the_size_it_is_decoded(make_app, settings):
 
 
 def test_a_decode_waits_for_a_free_slot_then_answers_503(app, client, product, store, engine):
-    slots = photos.DecodeSlots(1, wait=0.05)
-    app.extensions["xmlapi.decode_limits"] = photos.DecodeLimits(slots=slots)
+    slots = scales.DecodeSlots(1, wait=0.05)
+    app.extensions["xmlapi.decode_limits"] = scales.DecodeLimits(slots=slots)
     with slots.held():
         response = upload(client, product, images.jpeg((300, 200)))
     assert (response.status_code, error_type(response)) == (503, "server.busy")
@@ -968,13 +968,13 @@ def test_sixteen_bit_greyscale_scales_keep_their_shades(client, product):
 def test_a_committed_upload_is_served_even_when_its_rename_cannot_be_finished(
     client, product, monkeypatch
 ):
-    monkeypatch.setattr(photos.FileSystemStore, "publish", lambda self, names: None)
+    monkeypatch.setattr(photo_store.FileSystemStore, "publish", lambda self, names: None)
     data = images.jpeg()
     photo_id = add_photo(client, product, data)
 
     def read_only(*_args):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
-    monkeypatch.setattr(photos.os, "replace", read_only)
+    monkeypatch.setattr(photo_store.os, "replace", read_only)
     response = fetch(client, product, photo_id)
     assert (response.status_code, response.get_data()) == (200, data)

@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 
 from xmlapi import api, db, migrate
-from xmlapi.catalog import photos
+from xmlapi.catalog import photo_store, scales
 from xmlapi.middleware import RequestLimits, TrailingSlash
 from xmlapi.settings import Settings, from_environ
 from xmlapi.xml import schemas
@@ -26,8 +26,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     app.extensions["xmlapi.settings"] = settings
-    app.extensions["xmlapi.photo_store"] = photos.store_from_settings(settings)
-    app.extensions["xmlapi.decode_limits"] = photos.limits_from_settings(settings)
+    app.extensions["xmlapi.photo_store"] = photo_store.store_from_settings(settings)
+    app.extensions["xmlapi.decode_limits"] = scales.limits_from_settings(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     logging.getLogger("xmlapi").setLevel(settings.log_level)
 

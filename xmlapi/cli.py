@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from xmlapi import db, migrate
-from xmlapi.catalog import auth, demo, photos
+from xmlapi.catalog import auth, demo, photo_check, photo_store
 from xmlapi.settings import Settings, SettingsError, from_environ
 
 
@@ -122,15 +122,15 @@ def register_app(app_id: str, private_id: str, read_only: bool) -> None:
 def check(fix: bool, min_age: int) -> None:
     """Check the photo files against their rows: report rows whose files are missing and
     files no row names (orphans); exit 1 while anything is wrong."""
-    store = photos.store_from_settings(_settings())
+    store = photo_store.store_from_settings(_settings())
     with _migrated_session() as session:
-        report = photos.check(session, store, min_age=dt.timedelta(seconds=min_age))
+        report = photo_check.check(session, store, min_age=dt.timedelta(seconds=min_age))
     for photo_id, size, name in report.missing:
         click.echo(f"missing: photo {photo_id} ({size}): {name} is missing from the store")
     for name in report.unfinished:
         click.echo(f"unfinished: {name} was committed but not renamed into place")
     for entry in report.orphans:
-        click.echo(f"orphan: {entry.name}{photos.PENDING if entry.pending else ''}")
+        click.echo(f"orphan: {entry.name}{photo_store.PENDING if entry.pending else ''}")
     problems = len(report.missing) + len(report.unfinished) + len(report.orphans)
     click.echo(
         f"{report.photos} photos; {len(report.missing)} missing files, "
@@ -138,7 +138,7 @@ def check(fix: bool, min_age: int) -> None:
         + ("" if problems else ": no problems")
     )
     if fix and (report.unfinished or report.orphans):
-        photos.fix(store, report)
+        photo_check.fix(store, report)
         click.echo(
             f"finished {len(report.unfinished)} uploads, removed {len(report.orphans)} orphan files"
         )

@@ -9,8 +9,9 @@ from lxml import etree
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from xmlapi.api.cache import RenderCache
-from xmlapi.catalog.photos import DecodeLimits, PhotoStore
+from xmlapi.catalog.photo_store import PhotoStore
 from xmlapi.catalog.pricing import Pricing
+from xmlapi.catalog.scales import DecodeLimits
 from xmlapi.settings import Settings
 from xmlapi.xml.parse import parse_document
 from xmlapi.xml.render import CONTENT_TYPE, to_bytes

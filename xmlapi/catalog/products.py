@@ -49,7 +49,7 @@ from xmlapi.models.products import stamp
 from xmlapi.sqlfunctions import converted_cost, margin_of
 
 if TYPE_CHECKING:
-    from xmlapi.catalog.photos import PhotoStore
+    from xmlapi.catalog.photo_store import PhotoStore
 
 # Reference attributes of a product: the kind they point at and the contract's name.
 REFERENCES: dict[str, tuple[str, str]] = {
