@@ -26,7 +26,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     app.extensions["xmlapi.settings"] = settings
-    app.extensions["xmlapi.photo_store"] = photo_store.store_from_settings(settings)
     app.extensions["xmlapi.decode_limits"] = scales.limits_from_settings(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     logging.getLogger("xmlapi").setLevel(settings.log_level)
@@ -37,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     finally:
         engine.dispose()  # no pooled connection may outlive a fork of a preloading server
     db.init_app(app, engine)
+    app.extensions["xmlapi.photo_store"] = photo_store.store_from_settings(settings, engine)
     schemas.load_all()
     api.init_app(app)
     app.wsgi_app = RequestLimits(

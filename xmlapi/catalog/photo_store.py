@@ -1,11 +1,12 @@
-"""Where photo files live: the PhotoStore interface and the file-system store.
+"""Where photo files live: the PhotoStore interface, the file-system store, and the
+setting that picks a store (the database store is in photo_db_store).
 
-An upload is written to temporary files (fsynced), its rows are committed, and only then
-are the files renamed into place; a failed commit removes them. A process that dies
-between the commit and the rename leaves ``.part`` files that a committed row names: the
-first read (or ``xmlapi check --fix``) finishes the rename, so a committed row never
-points at bytes that are gone. One that dies before the commit leaves orphan files that
-no row names, which ``xmlapi check`` reports and ``--fix`` removes.
+In the file store, an upload is written to temporary files (fsynced), its rows are
+committed, and only then are the files renamed into place; a failed commit removes them.
+A process that dies between the commit and the rename leaves ``.part`` files that a
+committed row names: the first read (or ``xmlapi check --fix``) finishes the rename, so a
+committed row never points at bytes that are gone. One that dies before the commit
+leaves orphan files that no row names, which ``xmlapi check`` reports and ``--fix`` removes.
 
 A store that cannot take the files (a full or read-only disk) fails the upload before
 its rows commit, with StorageFull or StorageUnavailable; a file its cleanup cannot
@@ -21,7 +22,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from xmlapi.catalog.errors import (
     StorageFailed,
@@ -29,6 +30,10 @@ from xmlapi.catalog.errors import (
     StorageUnavailable,
 )
 from xmlapi.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -72,15 +77,29 @@ class PhotoStore(Protocol):
     def read_pending(self, name: str) -> BinaryIO:
         """Open a file that is still under its temporary name."""
 
+    def stage_writes(self, session: Session, names: Iterable[str]) -> None:
+        """Add written files to the transaction of their rows (just before it commits)."""
+
     def publish(self, names: Iterable[str]) -> None:
-        """Rename written files into place (once their rows have committed)."""
+        """Put written files into place (once their rows have committed); never raises."""
 
     def discard(self, names: Iterable[str]) -> None:
         """Remove written files that were never published (their rows did not commit);
         never raises: a file it cannot remove is logged, and `xmlapi check` finds it."""
 
-    def open(self, name: str) -> StoredFile:
-        """Open a published file; raises FileNotFoundError."""
+    def open(self, name: str, digest: str) -> StoredFile:
+        """Open a published file whose row keeps ``digest`` (its SHA-256), as a real
+        file (served with sendfile); raises FileNotFoundError."""
+
+    def chunks(self, name: str) -> Iterator[bytes]:
+        """A published file's bytes, straight from the store (no cache); raises
+        FileNotFoundError before yielding when it is gone."""
+
+    def contains(self, name: str) -> bool:
+        """Whether a published file is in the store."""
+
+    def stage_deletes(self, session: Session, names: Iterable[str]) -> None:
+        """Add the removal of files to the transaction that deletes their rows."""
 
     def delete(self, names: Iterable[str]) -> None:
         """Remove files (once the rows that named them are gone); missing ones are fine."""
@@ -93,6 +112,8 @@ class PhotoStore(Protocol):
 
 
 PENDING = ".part"
+# Reads of whole files go in pieces of this size.
+READ_CHUNK = 1024 * 1024
 
 
 class FileSystemStore:
@@ -166,6 +187,9 @@ class FileSystemStore:
         except OSError as exc:
             raise _storage_failure(name, exc) from exc
 
+    def stage_writes(self, session: Session, names: Iterable[str]) -> None:
+        """Nothing to do: the files are already on disk under their temporary names."""
+
     def publish(self, names: Iterable[str]) -> None:
         # The rows have committed, so nothing here may fail the request: a .part file
         # left behind is finished by its first read (or `xmlapi check --fix`).
@@ -195,7 +219,7 @@ class FileSystemStore:
         for name in names:
             self._remove(self._part(name), name)
 
-    def open(self, name: str) -> StoredFile:
+    def open(self, name: str, digest: str = "") -> StoredFile:
         # The caller closes the stream (it is served after this returns).
         path = self._path(name)
         try:
@@ -218,6 +242,16 @@ class FileSystemStore:
             log.error("photo file %s: rename into place failed (%s); served as it is", name, exc)
             return open(self._part(name), "rb")
         return open(self._path(name), "rb")
+
+    def chunks(self, name: str) -> Iterator[bytes]:
+        stream = self.open(name).stream
+        return _read_chunks(stream)
+
+    def contains(self, name: str) -> bool:
+        return self._path(name).is_file() or self._part(name).is_file()
+
+    def stage_deletes(self, session: Session, names: Iterable[str]) -> None:
+        """Nothing to do: files go once their rows are gone (``delete``)."""
 
     def delete(self, names: Iterable[str]) -> None:
         for name in names:
@@ -286,6 +320,28 @@ def _fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-def store_from_settings(settings: Settings) -> PhotoStore:
-    """The store the service uses: files under ``<data dir>/photos``."""
-    return FileSystemStore(root=Path(settings.data_dir) / "photos")
+def _read_chunks(stream: BinaryIO) -> Iterator[bytes]:
+    with stream:
+        while chunk := stream.read(READ_CHUNK):
+            yield chunk
+
+
+def store_from_settings(settings: Settings, engine: Engine | None = None) -> PhotoStore:
+    """The store XMLAPI_PHOTO_STORE names: files under ``<data dir>/photos``, or the
+    database (``engine``, made from the settings when None) read through a cache under
+    ``<data dir>/photo-cache``."""
+    return store_named(settings.photo_store, settings, engine)
+
+
+def store_named(kind: str, settings: Settings, engine: Engine | None = None) -> PhotoStore:
+    """The store of kind ``file`` or ``postgresql`` (for moving photos between them)."""
+    if kind == "file":
+        return FileSystemStore(root=Path(settings.data_dir) / "photos")
+    from xmlapi.catalog.photo_db_store import DatabaseStore, ReadCache
+
+    if engine is None:
+        from xmlapi.db import make_engine
+
+        engine = make_engine(settings.database_url)
+    cache = ReadCache(Path(settings.data_dir) / "photo-cache", settings.photo_cache_bytes)
+    return DatabaseStore(engine=engine, cache=cache)

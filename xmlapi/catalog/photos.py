@@ -95,6 +95,7 @@ def add(
         photo = _write_photo(session, store, product, body, kind, token, written, limits)
         photo.source_name = source_name
         stamp(product)
+        store.stage_writes(session, written)
         writes.commit(session)
     except BaseException:
         _undo(session, store, written)
@@ -205,6 +206,7 @@ def delete(session: Session, store: PhotoStore, product_id: int, photo_id: int) 
     names = [scale.filename for scale in photo.scales]
     session.delete(photo)
     stamp(products.get_plain(session, product_id))
+    store.stage_deletes(session, names)
     writes.commit(session)
     store.delete(names)
 
@@ -241,7 +243,7 @@ def scale_of(connection: Connection, product_id: int, photo_id: int, size: str) 
 def open_scale(store: PhotoStore, scale: Row) -> StoredFile:
     """The scale's file, open; raises PhotoFileMissing (and logs it) when it is gone."""
     try:
-        return store.open(scale.filename)
+        return store.open(scale.filename, scale.digest)
     except FileNotFoundError:
         log.error(
             "PHOTO FILE MISSING: photo %s scale %s names %s, which the store does not have; "

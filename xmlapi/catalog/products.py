@@ -235,6 +235,7 @@ def delete(
     for other in session.scalars(select(Product).where(Product.id.in_(relating))):
         stamp(other)
     session.delete(product)
+    photo_store.stage_deletes(session, photo_files)
     _commit(session, product)
     photo_store.delete(photo_files)
 
