@@ -33,8 +33,10 @@ class CheckReport:
 def check(session: Session, store: PhotoStore, *, min_age: dt.timedelta) -> CheckReport:
     """Compare the store with the rows. Files younger than ``min_age`` are left out of
     the orphans: they may belong to an upload that has not committed yet."""
-    # Files first, rows second: a photo committed in between shows as unfinished, not
-    # as missing, and a photo deleted in between shows as an orphan it already is.
+    # Files first, rows second: in the file store a photo committed in between shows as
+    # unfinished, not as missing, and one deleted in between as the orphan it already is.
+    # The database store commits files with their rows, so what looks missing or orphan
+    # is asked again: it may have been committed or deleted in between.
     cutoff = time.time() - min_age.total_seconds()
     final, pending = {}, {}
     for entry in store.entries():
@@ -54,10 +56,11 @@ def check(session: Session, store: PhotoStore, *, min_age: dt.timedelta) -> Chec
         else:
             report.missing.append((photo_id, size, name))
     report.photos = session.scalar(select(func.count()).select_from(ProductPhoto))
+    report.missing = [item for item in report.missing if not store.contains(item[2])]
     report.orphans = [
         entry
         for entry in itertools.chain(final.values(), pending.values())
-        if entry.name not in named and entry.modified <= cutoff
+        if entry.name not in named and entry.modified <= cutoff and store.contains(entry.name)
     ]
     return report
 
