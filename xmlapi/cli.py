@@ -132,7 +132,15 @@ def check(fix: bool, min_age: int, kind: str | None) -> None:
     """Check the photo files against their rows: report rows whose files are missing and
     files no row names (orphans); exit 1 while anything is wrong."""
     settings = _settings()
-    store = photo_store.store_named(kind or settings.photo_store, settings)
+    engine = _engine(settings)
+    try:
+        store = photo_store.store_named(kind or settings.photo_store, settings, engine)
+        _check(store, fix, min_age)
+    finally:
+        engine.dispose()
+
+
+def _check(store: photo_store.PhotoStore, fix: bool, min_age: int) -> None:
     with _migrated_session() as session:
         report = photo_check.check(session, store, min_age=dt.timedelta(seconds=min_age))
     for photo_id, size, name in report.missing:
