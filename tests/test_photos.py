@@ -36,6 +36,8 @@ from xmlapi.cli import main
 from xmlapi.db import session_scope
 from xmlapi.settings import Settings
 
+# The original, its 512 and 256 scales, and their WebP and AVIF renditions.
+FILES_PER_PHOTO = 3 + 2 * len(scales.RENDITIONS)
 PHOTO_CAP = 2 * 1024 * 1024  # above the 1 MiB XML cap, small enough to send in a test
 
 
@@ -108,7 +110,7 @@ def test_upload_answers_201_with_the_photo_detail(client, product, store):
         "original": ("jpeg", "1000", "500"),
     }
     assert scales["original"]["filename"].endswith("_original.jpg")
-    assert len(files(store)) == 3
+    assert len(files(store)) == FILES_PER_PHOTO
     assert all(not pending for _name, pending in files(store))
 
 
@@ -382,7 +384,7 @@ def test_delete_answers_204_and_removes_row_and_files(client, product, store):
     assert response.get_data() == b""
     assert client.get(f"/api/products/{product}/product_photos/{gone}/").status_code == 404
     assert fetch(client, product, gone).status_code == 404
-    assert len(files(store)) == 3
+    assert len(files(store)) == FILES_PER_PHOTO
     assert fetch(client, product, keep).status_code == 200
     assert client.delete(f"/api/products/{product}/product_photos/{gone}/").status_code == 404
 
@@ -400,9 +402,9 @@ def test_deleting_the_product_removes_its_photo_files(client, product, store):
     add_photo(client, product, images.gif())
     other = create_locked_product(client, code="KEEP")
     add_photo(client, other)
-    assert len(files(store)) == 9
+    assert len(files(store)) == 3 * FILES_PER_PHOTO
     assert client.delete(f"/api/products/{product}/").status_code == 200
-    assert len(files(store)) == 3
+    assert len(files(store)) == FILES_PER_PHOTO
 
 
 def test_the_detail_renders_link_and_image_work_as_aliases(client, product):
@@ -457,6 +459,42 @@ def test_accept_names_the_scale(client, photo, accept, width):
     assert response.status_code == 200
     assert decoded(response).width == width
     assert response.headers["Vary"] == "Accept"
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type", "width"),
+    [
+        ("image/avif,image/webp,image/*;size=256", "image/avif", 256),
+        ("image/webp, image/*;size=512", "image/webp", 512),
+        ("image/avif;q=0, image/webp, image/*;size=256", "image/webp", 256),
+        ("image/*;size=256", "image/jpeg", 256),
+        ("*/*;size=512", "image/jpeg", 512),
+        ("image/avif,image/webp,image/*", "image/jpeg", 1000),  # no renditions of originals
+        (None, "image/jpeg", 1000),
+    ],
+)
+def test_modern_formats_are_chosen_by_accept(client, photo, accept, media_type, width):
+    response = fetch(client, *photo, accept)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == media_type
+    assert response.headers["Vary"] == "Accept"
+    image = decoded(response)
+    assert (image.format, image.width) == (media_type.split("/")[1].upper(), width)
+    etag = response.headers["ETag"]
+    assert etag == f'"{hashlib.sha256(response.get_data()).hexdigest()}"'
+    assert fetch(client, *photo, accept, **{"If-None-Match": etag}).status_code == 304
+
+
+def test_each_rendition_has_its_own_etag_and_keeps_transparency(client, product):
+    photo_id = add_photo(client, product, images.png_with_alpha())
+    etags = set()
+    for accept in ("image/*;size=256", "image/webp;size=256", "image/avif;size=256"):
+        response = fetch(client, product, photo_id, accept)
+        assert decoded(response).mode == "RGBA"
+        etags.add(response.headers["ETag"])
+    assert len(etags) == 3
+    detail = xml(client.get(f"/api/products/{product}/product_photos/{photo_id}/"))
+    assert [s.findtext("format") for s in detail.iter("scale")] == ["png", "png", "png"]
 
 
 def test_image_headers_and_conditional_requests(client, photo):
@@ -564,19 +602,19 @@ def test_a_crash_before_commit_leaves_orphans_check_reports_and_fix_removes(
     monkeypatch.undo()
     kept = add_photo(client, product, images.gif())
     orphans = {name for name, _pending in files(store)} - _names_of_rows(engine)
-    assert len(orphans) == 3
+    assert len(orphans) == FILES_PER_PHOTO
 
     young = check("--fix")  # files this young may be an upload in progress: left alone
     assert young.exit_code == 0, young.output
-    assert len(files(store)) == 6
+    assert len(files(store)) == 2 * FILES_PER_PHOTO
     _age(store)
     report = check()
     assert report.exit_code == 1
     assert all(name in report.output for name in orphans)
-    assert len(files(store)) == 6
+    assert len(files(store)) == 2 * FILES_PER_PHOTO
     fixed = check("--fix")
     assert fixed.exit_code == 0, fixed.output
-    assert "removed 3 orphan files" in fixed.output
+    assert f"removed {FILES_PER_PHOTO} orphan files" in fixed.output
     assert {name for name, _pending in files(store)} == _names_of_rows(engine)
     assert fetch(client, product, kept).status_code == 200
 
@@ -599,7 +637,7 @@ def test_check_fix_finishes_uploads_cut_off_after_commit(
     assert check().exit_code == 1
     result = check("--fix")
     assert result.exit_code == 0, result.output
-    assert "finished 3" in result.output
+    assert f"finished {FILES_PER_PHOTO}" in result.output
     assert not any(pending for _name, pending in files(store))
 
 
@@ -672,7 +710,7 @@ def test_chunked_uploads_and_streamed_images_under_gunicorn(database_url, engine
             assert status == 200
             assert Image.open(io.BytesIO(body)).size == (256, 128)
         stored = files(photo_store.FileSystemStore(root=tmp_path / "photos"))
-        assert len(stored) == 3  # nothing left of the refused upload
+        assert len(stored) == FILES_PER_PHOTO  # nothing left of the refused upload
     finally:
         empty_tables(engine)
 

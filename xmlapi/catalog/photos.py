@@ -23,7 +23,9 @@ from xmlapi.catalog.errors import (
     UnsupportedImage,
 )
 from xmlapi.catalog.photo_store import PhotoStore, StoredFile, Written
-from xmlapi.catalog.scales import NO_SLOTS, DecodeLimits, make_scales, sniff
+from xmlapi.catalog.scales import NO_SLOTS, RENDITIONS, DecodeLimits, make_scales, sniff
+
+__all__ = ["RENDITIONS"]
 from xmlapi.models import PhotoScale, ProductPhoto
 from xmlapi.models.products import stamp
 
@@ -33,8 +35,14 @@ log = logging.getLogger(__name__)
 SIZES = ("512", "256", "original")
 BOXES = {"512": 512, "256": 256}
 # Our format names (what <format> shows) for each image type we take, found by the bytes.
-MEDIA_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
-EXTENSIONS = {"jpeg": "jpg", "png": "png", "gif": "gif", "webp": "webp"}
+MEDIA_TYPES = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "avif": "image/avif",
+}
+EXTENSIONS = {"jpeg": "jpg", "png": "png", "gif": "gif", "webp": "webp", "avif": "avif"}
 SOURCE_NAME_LENGTH = 1023
 
 
@@ -135,7 +143,7 @@ def _write_photo(
     elapsed = time.perf_counter() - started
     log.debug("scales of a %d-byte %s made in %.3fs", saved.size, kind, elapsed)
     rows = []
-    for scaled in picture.scales:
+    for scaled in [*picture.scales, *picture.renditions]:
         name = _new_name(scaled.size, scaled.format, token)
         stored = store.write(name, [scaled.data])
         written.append(name)
@@ -229,15 +237,31 @@ _SCALE = (
 )
 
 
-def scale_of(connection: Connection, product_id: int, photo_id: int, size: str) -> Row:
+def scale_of(
+    connection: Connection,
+    product_id: int,
+    photo_id: int,
+    size: str,
+    formats: Iterable[str] = (),
+) -> Row:
     """The scale ``size`` of a photo of the product (photo_id, size, filename, format,
-    digest); raises NotFound."""
-    scale = connection.execute(
+    digest): in the first of ``formats`` (renditions a client takes, best first) it has,
+    else as stored; raises NotFound."""
+    rows = connection.execute(
         _SCALE, {"photo_id": photo_id, "product_id": product_id, "size": size}
-    ).first()
-    if scale is None:
+    ).all()
+    if not rows:
         raise NotFound(f"Product {product_id} has no photo with id {photo_id}.")
-    return scale
+    by_format = {row.format: row for row in rows}
+    for fmt in formats:
+        if fmt in by_format and size in BOXES:
+            return by_format[fmt]
+    return next(row for row in rows if not is_rendition(row))
+
+
+def is_rendition(scale: Any) -> bool:
+    """Whether a scale row is a WebP or AVIF rendition (not in the contract's scales)."""
+    return scale.size in BOXES and scale.format in RENDITIONS
 
 
 def open_scale(store: PhotoStore, scale: Row) -> StoredFile:

@@ -17,7 +17,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError, features
 
 from xmlapi.catalog.errors import (
     DecoderBusy,
@@ -53,6 +53,14 @@ _DECODER_COPIES = {"webp": 3}
 DECODE_WAIT_SECONDS = 5.0
 DECODE_RETRY_AFTER = 5
 JPEG_QUALITY = 85
+# The 512 and 256 scales are also kept in these formats, best first, for clients whose
+# Accept names them; a Pillow built without one just goes without it. Made at upload
+# (measured on a 512 scale: WebP 40 ms, AVIF 75 ms; 256: 8 and 25 ms).
+RENDITIONS = tuple(fmt for fmt in ("avif", "webp") if features.check(fmt))
+_RENDITION_OPTIONS = {
+    "avif": {"quality": 60},
+    "webp": {"quality": 80, "method": 4},
+}
 # EXIF orientation -> the transposition that makes the picture upright.
 _ORIENTATIONS = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -87,6 +95,7 @@ class Picture:
     width: int
     height: int
     scales: list[Scaled] = field(default_factory=list)
+    renditions: list[Scaled] = field(default_factory=list)
 
 
 def sniff(head: bytes) -> str | None:
@@ -194,7 +203,12 @@ def _picture(
     small = large.copy()
     small.thumbnail((256, 256), reducing_gap=REDUCING_GAP)
     scales = [_encode("512", large, icc_profile), _encode("256", small, icc_profile)]
-    return Picture(kind, width, height, scales)
+    renditions = [
+        _encode_rendition(size, image, fmt, icc_profile)
+        for size, image in (("512", large), ("256", small))
+        for fmt in RENDITIONS
+    ]
+    return Picture(kind, width, height, scales, renditions)
 
 
 def _check(stream: BinaryIO, kind: str, max_pixels: int) -> None:
@@ -307,6 +321,18 @@ def _scalable(image: Image.Image) -> Image.Image:
     if image.mode == "1":
         return image.convert("L")
     return image.convert("RGBA" if image.has_transparency_data else "RGB")
+
+
+def _encode_rendition(size: str, image: Image.Image, fmt: str, icc_profile: bytes | None) -> Scaled:
+    """The scale in a modern format (``webp`` or ``avif``), transparency kept."""
+    transparent = image.mode in ("RGBA", "LA") and image.getchannel("A").getextrema()[0] < 255
+    image = image.convert("RGBA" if transparent else "RGB")
+    options = dict(_RENDITION_OPTIONS[fmt])
+    if icc_profile:
+        options["icc_profile"] = icc_profile
+    out = io.BytesIO()
+    image.save(out, fmt.upper(), **options)
+    return Scaled(size, fmt, image.width, image.height, out.getvalue())
 
 
 def _encode(size: str, image: Image.Image, icc_profile: bytes | None) -> Scaled:

@@ -19,7 +19,7 @@ from typing import Any
 from lxml import etree
 
 from xmlapi.catalog import costs, pricing, stock
-from xmlapi.catalog.photos import SIZES
+from xmlapi.catalog.photos import SIZES, is_rendition
 from xmlapi.catalog.reference import KINDS_BY_PLURAL, Kind
 from xmlapi.xml import chars
 
@@ -349,7 +349,8 @@ def product_photo(photo: Any) -> etree._Element:
     el = root("product_photo", f"products/{photo.product_id}/product_photos", photo.id)
     leaf(el, "sort_order", photo.sort_order)
     scales = SubElement(el, "scales")
-    for scale in sorted(photo.scales, key=lambda s: SIZES.index(s.size)):
+    listed = (scale for scale in photo.scales if not is_rendition(scale))
+    for scale in sorted(listed, key=lambda s: SIZES.index(s.size)):
         item = SubElement(scales, "scale")
         leaf(item, "filename", PurePosixPath(scale.filename).name)
         leaf(item, "size", scale.size)
