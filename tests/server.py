@@ -38,6 +38,16 @@ def _wait_for(port: int, process: subprocess.Popen, log, timeout: float = 30) ->
 def gunicorn(env: dict[str, str], workers: int = 2, threads: int | None = 2) -> Iterator[str]:
     """Serve wsgi:app with the project's gunicorn.conf.py; yields the base URL.
     ``threads=None`` keeps the configuration's own number."""
+    with gunicorn_process(env, workers, threads) as (base, _process):
+        yield base
+
+
+@contextlib.contextmanager
+def gunicorn_process(
+    env: dict[str, str], workers: int = 2, threads: int | None = 2
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As ``gunicorn``, and the master process too, in a process group of its own (a
+    fault test may kill the group: ``os.killpg(process.pid, signal.SIGKILL)``)."""
     port = free_port()
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
@@ -60,10 +70,11 @@ def gunicorn(env: dict[str, str], workers: int = 2, threads: int | None = 2) -> 
             stdout=subprocess.DEVNULL,
             stderr=log,
             text=True,
+            start_new_session=True,
         )
         try:
             _wait_for(port, process, log)
-            yield f"http://127.0.0.1:{port}"
+            yield f"http://127.0.0.1:{port}", process
         finally:
             process.send_signal(signal.SIGTERM)
             try:
