@@ -87,8 +87,9 @@ class DatabaseStore:
     def publish(self, names: Iterable[str]) -> None:
         # Committed: the spooled bytes become this host's cached copy.
         for name in names:
-            spool, written = self._pending.pop(name)
-            self.cache.adopt(spool, written.digest, written.size)
+            entry = self._pending.pop(name, None)
+            if entry is not None:
+                self.cache.adopt(entry[0], entry[1].digest, entry[1].size)
 
     def discard(self, names: Iterable[str]) -> None:
         for name in names:
@@ -103,6 +104,7 @@ class DatabaseStore:
         return self.cache.fill(digest, self.chunks(name))
 
     def chunks(self, name: str) -> Iterator[bytes]:
+        # Read whole (at most XMLAPI_MAX_PHOTO_BYTES): the connection goes back at once.
         with self.engine.connect() as connection:
             pieces = connection.scalars(
                 select(_BLOBS.c.data).where(_BLOBS.c.name == name).order_by(_BLOBS.c.chunk)

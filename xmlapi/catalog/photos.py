@@ -261,7 +261,7 @@ def scale_of(
 
 def is_rendition(scale: Any) -> bool:
     """Whether a scale row is a WebP or AVIF rendition (not in the contract's scales)."""
-    return scale.size in BOXES and scale.format in RENDITIONS
+    return scale.size in BOXES and scale.format in ("avif", "webp")
 
 
 def open_scale(store: PhotoStore, scale: Row) -> StoredFile:
