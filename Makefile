@@ -32,10 +32,12 @@ test: install-test
 		--cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
 # make bench: 10 000 products on SQLite (XMLAPI_BENCH_DATABASE_URL=postgresql+psycopg://...
-# for PostgreSQL + Redis); BENCH_ARGS="--products 100000" for the big run.
+# for PostgreSQL + Redis); BENCH_ARGS="--products 100000" for the big run. On PostgreSQL it
+# also compares the two photo stores (bench/photo_stores.py).
 bench: install-test
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.photo_stores
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -20,7 +20,7 @@ from PIL import Image
 from sqlalchemy import Engine, insert
 
 from xmlapi import models
-from xmlapi.catalog import photos
+from xmlapi.catalog import photos, scales
 
 BATCH = 2000
 RAW_SHARE = Decimal("0.55")
@@ -157,7 +157,7 @@ class PhotoFiles:
         Image.merge("RGB", (image, image.rotate(90), image.rotate(180))).save(
             original, "JPEG", quality=85
         )
-        picture = photos.make_scales(io.BytesIO(original.getvalue()), "jpeg")
+        picture = scales.make_scales(io.BytesIO(original.getvalue()), "jpeg")
         made = [(s.size, s.format, s.width, s.height, s.data) for s in picture.scales]
         made.append(("original", "jpeg", picture.width, picture.height, original.getvalue()))
         self.scales = [(*scale, hashlib.sha256(scale[-1]).hexdigest()) for scale in made]

@@ -18,7 +18,7 @@ from pathlib import Path
 from PIL import Image
 
 from xmlapi import db, migrate
-from xmlapi.catalog import photos
+from xmlapi.catalog import photo_store, photos, scales
 from xmlapi.models import Product
 from xmlapi.settings import Settings
 
@@ -49,13 +49,13 @@ def timed(call, rounds: int) -> float:
 def main(rounds: int) -> None:
     data = photo_like_jpeg()
     print(f"12 MP JPEG ({WIDTH}x{HEIGHT}), {len(data) / 1e6:.1f} MB, median of {rounds} rounds")
-    scales = timed(lambda: photos.make_scales(io.BytesIO(data), "jpeg"), rounds)
-    print(f"  scales 512 + 256 made:          {scales * 1000:7.1f} ms")
+    made = timed(lambda: scales.make_scales(io.BytesIO(data), "jpeg"), rounds)
+    print(f"  scales 512 + 256 made:          {made * 1000:7.1f} ms")
     with tempfile.TemporaryDirectory() as directory:
         settings = Settings(data_dir=Path(directory))
         migrate.upgrade(settings.database_url)
         engine = db.make_engine(settings.database_url)
-        store = photos.store_from_settings(settings)
+        store = photo_store.store_from_settings(settings)
         try:
             with db.session_scope(engine) as session:
                 product = Product(code="BENCH")

@@ -40,7 +40,7 @@ from bench import loader
 from bench.photos_upload import photo_like_jpeg
 from xmlapi import migrate
 from xmlapi.catalog.auth import save_user
-from xmlapi.catalog.photos import store_from_settings
+from xmlapi.catalog.photo_store import store_from_settings
 from xmlapi.db import Base, session_scope
 from xmlapi.settings import Settings
 

@@ -46,6 +46,16 @@ def _wait_for(port: int, process: subprocess.Popen, log, timeout: float = 30) ->
 def gunicorn(env: dict[str, str], workers: int = 2, threads: int | None = 2) -> Iterator[str]:
     """Serve wsgi:app with the project's gunicorn.conf.py; yields the base URL.
     ``threads=None`` keeps the configuration's own number."""
+    with gunicorn_process(env, workers, threads) as (base, _process):
+        yield base
+
+
+@contextlib.contextmanager
+def gunicorn_process(
+    env: dict[str, str], workers: int = 2, threads: int | None = 2
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As ``gunicorn``, and the master process too, in a process group of its own (a
+    fault test may kill the group: ``os.killpg(process.pid, signal.SIGKILL)``)."""
     port = free_port()
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
@@ -73,7 +83,7 @@ def gunicorn(env: dict[str, str], workers: int = 2, threads: int | None = 2) -> 
         )
         try:
             _wait_for(port, process, log)
-            yield f"http://127.0.0.1:{port}"
+            yield f"http://127.0.0.1:{port}", process
         finally:
             # Killed, master and workers: no test needs a graceful stop, which costs
             # seconds per server (interpreters finalizing one after the other).

@@ -9,13 +9,14 @@ import pytest
 from PIL import Image, ImageFile
 
 from tests import images
-from xmlapi.catalog import photos
+from xmlapi.catalog import photo_store
+from xmlapi.catalog import scales as photo_scales
 from xmlapi.catalog.errors import DecoderBusy, ImageTooLarge, UnsupportedImage
 
 
 @pytest.fixture
 def store(tmp_path):
-    return photos.FileSystemStore(root=tmp_path / "photos")
+    return photo_store.FileSystemStore(root=tmp_path / "photos")
 
 
 def names(store) -> set[tuple[str, bool]]:
@@ -86,11 +87,11 @@ def test_names_cannot_leave_the_store(store, name):
     ],
 )
 def test_the_bytes_decide_the_type(data, kind):
-    assert photos.sniff(data[:12]) == kind
+    assert photo_scales.sniff(data[:12]) == kind
 
 
-def scales(data: bytes, kind: str, **options) -> photos.Picture:
-    return photos.make_scales(io.BytesIO(data), kind, **options)
+def scales(data: bytes, kind: str, **options) -> photo_scales.Picture:
+    return photo_scales.make_scales(io.BytesIO(data), kind, **options)
 
 
 def test_scales_fit_their_box_keep_the_aspect_and_are_never_upscaled():
@@ -109,7 +110,9 @@ def test_a_bomb_is_refused_from_its_header_before_any_pixel_is_decoded(monkeypat
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     with pytest.raises(ImageTooLarge):
-        scales(images.jpeg((40, 30)), "jpeg", limits=photos.DecodeLimits(max_pixels=40 * 30 - 1))
+        scales(
+            images.jpeg((40, 30)), "jpeg", limits=photo_scales.DecodeLimits(max_pixels=40 * 30 - 1)
+        )
     with pytest.raises(ImageTooLarge):
         scales(images.jpeg_bomb(), "jpeg")  # Pillow's own limit refuses it first
     with pytest.raises(ImageTooLarge):
@@ -151,7 +154,7 @@ def test_an_image_over_the_decode_byte_cap_is_refused_before_decoding(monkeypatc
         raise AssertionError("decoded an image over the cap")
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
-    limits = photos.DecodeLimits(max_bytes=30 * 20 * 4 - 1)
+    limits = photo_scales.DecodeLimits(max_bytes=30 * 20 * 4 - 1)
     with pytest.raises(ImageTooLarge, match="MB of memory"):
         scales(images.png_with_alpha((30, 20)), "png", limits=limits)
     with pytest.raises(ImageTooLarge):
@@ -160,25 +163,25 @@ def test_an_image_over_the_decode_byte_cap_is_refused_before_decoding(monkeypatc
 
 def test_a_webp_counts_three_times_its_pixels():
     data = images.webp((30, 20))  # Pillow's decoder holds it three times while decoding
-    assert scales(data, "webp", limits=photos.DecodeLimits(max_bytes=30 * 20 * 4 * 3)).scales
+    assert scales(data, "webp", limits=photo_scales.DecodeLimits(max_bytes=30 * 20 * 4 * 3)).scales
     with pytest.raises(ImageTooLarge):
-        scales(data, "webp", limits=photos.DecodeLimits(max_bytes=30 * 20 * 4 * 3 - 1))
+        scales(data, "webp", limits=photo_scales.DecodeLimits(max_bytes=30 * 20 * 4 * 3 - 1))
 
 
 def test_a_jpeg_is_counted_at_its_reduced_decode_size():
     data = images.jpeg((4096, 2048))  # 33.5 MB whole; decoded at 1/4 for the 512 box
-    picture = scales(data, "jpeg", limits=photos.DecodeLimits(max_bytes=1024 * 512 * 4))
+    picture = scales(data, "jpeg", limits=photo_scales.DecodeLimits(max_bytes=1024 * 512 * 4))
     assert (picture.width, picture.height) == (4096, 2048)
     with pytest.raises(ImageTooLarge):
-        scales(data, "jpeg", limits=photos.DecodeLimits(max_bytes=1024 * 512 * 4 - 1))
+        scales(data, "jpeg", limits=photo_scales.DecodeLimits(max_bytes=1024 * 512 * 4 - 1))
 
 
 def test_no_slot_free_in_time_is_decoder_busy():
-    slots = photos.DecodeSlots(1, wait=0.01)
+    slots = photo_scales.DecodeSlots(1, wait=0.01)
     with slots.held(), pytest.raises(DecoderBusy) as busy:
-        scales(images.jpeg(), "jpeg", limits=photos.DecodeLimits(slots=slots))
+        scales(images.jpeg(), "jpeg", limits=photo_scales.DecodeLimits(slots=slots))
     assert busy.value.retry_after > 0
-    assert scales(images.jpeg(), "jpeg", limits=photos.DecodeLimits(slots=slots)).scales
+    assert scales(images.jpeg(), "jpeg", limits=photo_scales.DecodeLimits(slots=slots)).scales
 
 
 SIXTY_FOUR = bytes(i % 64 for i in range(256))
@@ -193,14 +196,14 @@ def test_reducing_strip_by_strip_equals_reducing_whole(mode):
         image.putpalette(noise[: 64 * 3])
     else:
         image = Image.frombytes("RGBA", size, noise).convert(mode)
-    reduced = photos._reduced(image, 512)
+    reduced = photo_scales._reduced(image, 512)
     assert reduced.size == (1501, 552)  # halved: still no less than twice the box
-    whole = photos._scalable(image).reduce(2)
+    whole = photo_scales._scalable(image).reduce(2)
     assert (reduced.mode, reduced.tobytes()) == (whole.mode, whole.tobytes())
 
 
 def test_sixteen_bit_greys_are_brought_down_to_eight_bits():
     with Image.open(io.BytesIO(images.grey16_gradient_png(600, 10))) as image:
-        grey = photos._scalable(image.crop((0, 0, 600, 10)))
+        grey = photo_scales._scalable(image.crop((0, 0, 600, 10)))
     assert grey.mode == "L"
     assert [grey.getpixel((x, 5)) for x in (0, 150, 300, 599)] == [0, 64, 128, 255]

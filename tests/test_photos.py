@@ -31,11 +31,13 @@ from tests.helpers import (
 from tests.server import gunicorn
 from tests.xmlcheck import check_xml
 from xmlapi import models
-from xmlapi.catalog import photos
+from xmlapi.catalog import photo_store, photos, scales
 from xmlapi.cli import main
 from xmlapi.db import session_scope
 from xmlapi.settings import Settings
 
+# The original, its 512 and 256 scales, and their WebP and AVIF renditions.
+FILES_PER_PHOTO = 3 + 2 * len(scales.RENDITIONS)
 PHOTO_CAP = 2 * 1024 * 1024  # above the 1 MiB XML cap, small enough to send in a test
 
 
@@ -47,7 +49,7 @@ def settings(database_url, tmp_path) -> Settings:
 
 
 @pytest.fixture
-def store(app) -> photos.FileSystemStore:
+def store(app) -> photo_store.FileSystemStore:
     return app.extensions["xmlapi.photo_store"]
 
 
@@ -108,7 +110,7 @@ def test_upload_answers_201_with_the_photo_detail(client, product, store):
         "original": ("jpeg", "1000", "500"),
     }
     assert scales["original"]["filename"].endswith("_original.jpg")
-    assert len(files(store)) == 3
+    assert len(files(store)) == FILES_PER_PHOTO
     assert all(not pending for _name, pending in files(store))
 
 
@@ -382,7 +384,7 @@ def test_delete_answers_204_and_removes_row_and_files(client, product, store):
     assert response.get_data() == b""
     assert client.get(f"/api/products/{product}/product_photos/{gone}/").status_code == 404
     assert fetch(client, product, gone).status_code == 404
-    assert len(files(store)) == 3
+    assert len(files(store)) == FILES_PER_PHOTO
     assert fetch(client, product, keep).status_code == 200
     assert client.delete(f"/api/products/{product}/product_photos/{gone}/").status_code == 404
 
@@ -400,9 +402,9 @@ def test_deleting_the_product_removes_its_photo_files(client, product, store):
     add_photo(client, product, images.gif())
     other = create_locked_product(client, code="KEEP")
     add_photo(client, other)
-    assert len(files(store)) == 9
+    assert len(files(store)) == 3 * FILES_PER_PHOTO
     assert client.delete(f"/api/products/{product}/").status_code == 200
-    assert len(files(store)) == 3
+    assert len(files(store)) == FILES_PER_PHOTO
 
 
 def test_the_detail_renders_link_and_image_work_as_aliases(client, product):
@@ -457,6 +459,42 @@ def test_accept_names_the_scale(client, photo, accept, width):
     assert response.status_code == 200
     assert decoded(response).width == width
     assert response.headers["Vary"] == "Accept"
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type", "width"),
+    [
+        ("image/avif,image/webp,image/*;size=256", "image/avif", 256),
+        ("image/webp, image/*;size=512", "image/webp", 512),
+        ("image/avif;q=0, image/webp, image/*;size=256", "image/webp", 256),
+        ("image/*;size=256", "image/jpeg", 256),
+        ("*/*;size=512", "image/jpeg", 512),
+        ("image/avif,image/webp,image/*", "image/jpeg", 1000),  # no renditions of originals
+        (None, "image/jpeg", 1000),
+    ],
+)
+def test_modern_formats_are_chosen_by_accept(client, photo, accept, media_type, width):
+    response = fetch(client, *photo, accept)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == media_type
+    assert response.headers["Vary"] == "Accept"
+    image = decoded(response)
+    assert (image.format, image.width) == (media_type.split("/")[1].upper(), width)
+    etag = response.headers["ETag"]
+    assert etag == f'"{hashlib.sha256(response.get_data()).hexdigest()}"'
+    assert fetch(client, *photo, accept, **{"If-None-Match": etag}).status_code == 304
+
+
+def test_each_rendition_has_its_own_etag_and_keeps_transparency(client, product):
+    photo_id = add_photo(client, product, images.png_with_alpha())
+    etags = set()
+    for accept in ("image/*;size=256", "image/webp;size=256", "image/avif;size=256"):
+        response = fetch(client, product, photo_id, accept)
+        assert decoded(response).mode == "RGBA"
+        etags.add(response.headers["ETag"])
+    assert len(etags) == 3
+    detail = xml(client.get(f"/api/products/{product}/product_photos/{photo_id}/"))
+    assert [s.findtext("format") for s in detail.iter("scale")] == ["png", "png", "png"]
 
 
 def test_image_headers_and_conditional_requests(client, photo):
@@ -524,7 +562,7 @@ def test_a_failed_commit_leaves_no_row_and_no_file(client, product, store, engin
 
 
 def test_a_crash_between_commit_and_rename_loses_nothing(client, product, store, monkeypatch):
-    monkeypatch.setattr(photos.FileSystemStore, "publish", lambda self, names: None)
+    monkeypatch.setattr(photo_store.FileSystemStore, "publish", lambda self, names: None)
     data = images.jpeg()
     photo_id = add_photo(client, product, data)
     assert all(pending for _name, pending in files(store))
@@ -555,7 +593,7 @@ def test_check_reports_nothing_when_all_is_well(client, product, check):
 def test_a_crash_before_commit_leaves_orphans_check_reports_and_fix_removes(
     client, product, store, check, engine, monkeypatch
 ):
-    monkeypatch.setattr(photos.FileSystemStore, "discard", lambda self, names: None)
+    monkeypatch.setattr(photo_store.FileSystemStore, "discard", lambda self, names: None)
     event.listen(Session, "before_commit", _fail_photo_commits)
     try:
         assert upload(client, product, images.jpeg()).status_code == 500
@@ -564,19 +602,19 @@ def test_a_crash_before_commit_leaves_orphans_check_reports_and_fix_removes(
     monkeypatch.undo()
     kept = add_photo(client, product, images.gif())
     orphans = {name for name, _pending in files(store)} - _names_of_rows(engine)
-    assert len(orphans) == 3
+    assert len(orphans) == FILES_PER_PHOTO
 
     young = check("--fix")  # files this young may be an upload in progress: left alone
     assert young.exit_code == 0, young.output
-    assert len(files(store)) == 6
+    assert len(files(store)) == 2 * FILES_PER_PHOTO
     _age(store)
     report = check()
     assert report.exit_code == 1
     assert all(name in report.output for name in orphans)
-    assert len(files(store)) == 6
+    assert len(files(store)) == 2 * FILES_PER_PHOTO
     fixed = check("--fix")
     assert fixed.exit_code == 0, fixed.output
-    assert "removed 3 orphan files" in fixed.output
+    assert f"removed {FILES_PER_PHOTO} orphan files" in fixed.output
     assert {name for name, _pending in files(store)} == _names_of_rows(engine)
     assert fetch(client, product, kept).status_code == 200
 
@@ -593,13 +631,13 @@ def test_check_reports_rows_whose_files_are_missing(client, product, store, chec
 def test_check_fix_finishes_uploads_cut_off_after_commit(
     client, product, store, check, monkeypatch
 ):
-    monkeypatch.setattr(photos.FileSystemStore, "publish", lambda self, names: None)
+    monkeypatch.setattr(photo_store.FileSystemStore, "publish", lambda self, names: None)
     add_photo(client, product)
     monkeypatch.undo()
     assert check().exit_code == 1
     result = check("--fix")
     assert result.exit_code == 0, result.output
-    assert "finished 3" in result.output
+    assert f"finished {FILES_PER_PHOTO}" in result.output
     assert not any(pending for _name, pending in files(store))
 
 
@@ -671,8 +709,8 @@ def test_chunked_uploads_and_streamed_images_under_gunicorn(database_url, engine
             status, headers, body = call("GET", image, accept="image/*;size=256")
             assert status == 200
             assert Image.open(io.BytesIO(body)).size == (256, 128)
-        stored = files(photos.FileSystemStore(root=tmp_path / "photos"))
-        assert len(stored) == 3  # nothing left of the refused upload
+        stored = files(photo_store.FileSystemStore(root=tmp_path / "photos"))
+        assert len(stored) == FILES_PER_PHOTO  # nothing left of the refused upload
     finally:
         empty_tables(engine)
 
@@ -809,7 +847,7 @@ def fail_store_writes(monkeypatch, code: int, *, names: str = "", at_open: bool 
             raise error
         return _FailingFile(open(path, mode, *args, **kwargs), error, good=10)
 
-    monkeypatch.setattr(photos, "open", failing_open, raising=False)
+    monkeypatch.setattr(photo_store, "open", failing_open, raising=False)
 
 
 def fail_cleanups(monkeypatch):
@@ -818,7 +856,7 @@ def fail_cleanups(monkeypatch):
     def failing_unlink(self, missing_ok=False):
         raise OSError(errno.EIO, os.strerror(errno.EIO), str(self))
 
-    monkeypatch.setattr(photos.Path, "unlink", failing_unlink)
+    monkeypatch.setattr(photo_store.Path, "unlink", failing_unlink)
 
 
 def assert_no_path_in(response, settings) -> None:
@@ -901,7 +939,7 @@ def test_no_answer_shows_a_path_of_the_store(client, product, settings, monkeypa
     ]
     assert {response.status_code for response in answers} == {415}
     photo_id = add_photo(client, product)
-    for entry in list(photos.FileSystemStore(root=settings.data_dir / "photos").entries()):
+    for entry in list(photo_store.FileSystemStore(root=settings.data_dir / "photos").entries()):
         os.remove(settings.data_dir / "photos" / entry.name)
     answers.append(fetch(client, product, photo_id))
     assert answers[-1].status_code == 500
@@ -945,8 +983,8 @@ def test_a_large_jpeg_is_measured_at_the_size_it_is_decoded(make_app, settings):
 
 
 def test_a_decode_waits_for_a_free_slot_then_answers_503(app, client, product, store, engine):
-    slots = photos.DecodeSlots(1, wait=0.05)
-    app.extensions["xmlapi.decode_limits"] = photos.DecodeLimits(slots=slots)
+    slots = scales.DecodeSlots(1, wait=0.05)
+    app.extensions["xmlapi.decode_limits"] = scales.DecodeLimits(slots=slots)
     with slots.held():
         response = upload(client, product, images.jpeg((300, 200)))
     assert (response.status_code, error_type(response)) == (503, "server.busy")
@@ -968,13 +1006,13 @@ def test_sixteen_bit_greyscale_scales_keep_their_shades(client, product):
 def test_a_committed_upload_is_served_even_when_its_rename_cannot_be_finished(
     client, product, monkeypatch
 ):
-    monkeypatch.setattr(photos.FileSystemStore, "publish", lambda self, names: None)
+    monkeypatch.setattr(photo_store.FileSystemStore, "publish", lambda self, names: None)
     data = images.jpeg()
     photo_id = add_photo(client, product, data)
 
     def read_only(*_args):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
-    monkeypatch.setattr(photos.os, "replace", read_only)
+    monkeypatch.setattr(photo_store.os, "replace", read_only)
     response = fetch(client, product, photo_id)
     assert (response.status_code, response.get_data()) == (200, data)

@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 
 from xmlapi import db, http, migrate
-from xmlapi.catalog import photos
+from xmlapi.catalog import photo_store, scales
 from xmlapi.faces import legacy
 from xmlapi.faces.legacy.errors import error_body
 from xmlapi.faces.legacy.xml import schemas
@@ -29,8 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
     app.extensions["xmlapi.settings"] = settings
-    app.extensions["xmlapi.photo_store"] = photos.store_from_settings(settings)
-    app.extensions["xmlapi.decode_limits"] = photos.limits_from_settings(settings)
+    app.extensions["xmlapi.decode_limits"] = scales.limits_from_settings(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     logging.getLogger("xmlapi").setLevel(settings.log_level)
 
@@ -40,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     finally:
         engine.dispose()  # no pooled connection may outlive a fork of a preloading server
     db.init_app(app, engine)
+    app.extensions["xmlapi.photo_store"] = photo_store.store_from_settings(settings, engine)
     schemas.load_all()
     http.init_app(app)
     legacy.init_app(app)

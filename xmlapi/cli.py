@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from xmlapi import db, migrate
-from xmlapi.catalog import auth, demo, photos
+from xmlapi.catalog import auth, demo, photo_check, photo_move, photo_store
 from xmlapi.settings import Settings, SettingsError, from_environ
 
 
@@ -109,6 +109,9 @@ def register_app(app_id: str, private_id: str, read_only: bool) -> None:
     )
 
 
+STORES = ("file", "postgresql")
+
+
 @main.command("check")
 @click.option("--fix", is_flag=True, help="Remove orphan files; finish cut-off uploads.")
 @click.option(
@@ -119,18 +122,33 @@ def register_app(app_id: str, private_id: str, read_only: bool) -> None:
     help="Seconds a file without a row must be old to count as an orphan "
     "(younger ones may be uploads in progress).",
 )
-def check(fix: bool, min_age: int) -> None:
+@click.option(
+    "--store",
+    "kind",
+    type=click.Choice(STORES),
+    help="The store to check (default: XMLAPI_PHOTO_STORE's).",
+)
+def check(fix: bool, min_age: int, kind: str | None) -> None:
     """Check the photo files against their rows: report rows whose files are missing and
     files no row names (orphans); exit 1 while anything is wrong."""
-    store = photos.store_from_settings(_settings())
+    settings = _settings()
+    engine = _engine(settings)
+    try:
+        store = photo_store.store_named(kind or settings.photo_store, settings, engine)
+        _check(store, fix, min_age)
+    finally:
+        engine.dispose()
+
+
+def _check(store: photo_store.PhotoStore, fix: bool, min_age: int) -> None:
     with _migrated_session() as session:
-        report = photos.check(session, store, min_age=dt.timedelta(seconds=min_age))
+        report = photo_check.check(session, store, min_age=dt.timedelta(seconds=min_age))
     for photo_id, size, name in report.missing:
         click.echo(f"missing: photo {photo_id} ({size}): {name} is missing from the store")
     for name in report.unfinished:
         click.echo(f"unfinished: {name} was committed but not renamed into place")
     for entry in report.orphans:
-        click.echo(f"orphan: {entry.name}{photos.PENDING if entry.pending else ''}")
+        click.echo(f"orphan: {entry.name}{photo_store.PENDING if entry.pending else ''}")
     problems = len(report.missing) + len(report.unfinished) + len(report.orphans)
     click.echo(
         f"{report.photos} photos; {len(report.missing)} missing files, "
@@ -138,9 +156,57 @@ def check(fix: bool, min_age: int) -> None:
         + ("" if problems else ": no problems")
     )
     if fix and (report.unfinished or report.orphans):
-        photos.fix(store, report)
+        photo_check.fix(store, report)
         click.echo(
             f"finished {len(report.unfinished)} uploads, removed {len(report.orphans)} orphan files"
         )
     if report.missing or (not fix and problems):
+        raise SystemExit(1)
+
+
+@main.group("photos")
+def photos_group() -> None:
+    """Administer the photo stores."""
+
+
+@photos_group.command("move")
+@click.option("--to", "target_kind", type=click.Choice(STORES), required=True)
+@click.option(
+    "--from",
+    "source_kind",
+    type=click.Choice(STORES),
+    help="The store to copy from (default: the other one).",
+)
+def move_photos(target_kind: str, source_kind: str | None) -> None:
+    """Copy every photo file into the store --to, checking each against its digest.
+
+    The service keeps serving from its store meanwhile; files the target has already are
+    skipped, so run it again to resume, and once more after switching XMLAPI_PHOTO_STORE
+    to copy what was uploaded in between. Exit 1 when a file could not be copied.
+    """
+    from tqdm import tqdm
+
+    settings = _settings()
+    source_kind = source_kind or next(kind for kind in STORES if kind != target_kind)
+    if source_kind == target_kind:
+        raise click.ClickException("--from and --to name the same store")
+    engine = _engine(settings)
+    try:
+        migrate.check_schema(engine)
+        source = photo_store.store_named(source_kind, settings, engine)
+        target = photo_store.store_named(target_kind, settings, engine)
+        count, total = photo_move.files_to_move(engine)
+        with tqdm(total=total, unit="B", unit_scale=True, desc=f"{count} files") as bar:
+            report = photo_move.move(engine, source, target, progress=bar.update)
+    except migrate.SchemaOutdated as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        engine.dispose()
+    for name, why in report.failed:
+        click.echo(f"not copied: {name}: {why}")
+    click.echo(
+        f"{source_kind} -> {target_kind}: {report.copied} copied, {report.present} already "
+        f"there, {report.vanished} deleted meanwhile, {len(report.failed)} not copied"
+    )
+    if report.failed:
         raise SystemExit(1)

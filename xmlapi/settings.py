@@ -82,6 +82,13 @@ def _origins(raw: str) -> tuple[str, ...]:
     return origins
 
 
+def _photo_store(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"file", "postgresql"}:
+        raise ValueError("expected file or postgresql")
+    return value
+
+
 def _log_level(raw: str) -> str:
     level = raw.strip().upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -99,6 +106,8 @@ class Settings:
     max_photo_bytes: int = 25 * 1024 * 1024
     max_decode_bytes: int = 128 * 1024 * 1024
     decodes_per_worker: int = 2
+    photo_store: str = "file"
+    photo_cache_bytes: int = 1024 * 1024 * 1024
     session_idle_seconds: int = 30 * 60
     lock_seconds: int = 15 * 60
     cookie_secure: bool = False
@@ -180,6 +189,20 @@ VARIABLES: tuple[_Variable, ...] = (
         "decodes_per_worker",
         _positive_int,
         "Photos one worker process decodes at once; more wait briefly, then get 503 (default 2).",
+    ),
+    _Variable(
+        "XMLAPI_PHOTO_STORE",
+        "photo_store",
+        _photo_store,
+        "Where photo bytes live: `file` (under the data dir, one host; default) or "
+        "`postgresql` (in the database, any number of hosts; see Photo stores).",
+    ),
+    _Variable(
+        "XMLAPI_PHOTO_CACHE_BYTES",
+        "photo_cache_bytes",
+        _positive_int,
+        "With the `postgresql` photo store: the most this host's read cache "
+        "(`<data dir>/photo-cache`) keeps; least recently used go first (default 1 GiB).",
     ),
     _Variable(
         "XMLAPI_SESSION_IDLE_SECONDS",

@@ -57,7 +57,7 @@ from xmlapi.models.products import stamp
 from xmlapi.sqlfunctions import converted_cost, margin_of
 
 if TYPE_CHECKING:
-    from xmlapi.catalog.photos import PhotoStore
+    from xmlapi.catalog.photo_store import PhotoStore
 
 # Reference attributes of a product: the kind of reference data they point at.
 REFERENCES: dict[str, str] = {
@@ -242,6 +242,7 @@ def delete(
     for other in session.scalars(select(Product).where(Product.id.in_(relating))):
         stamp(other)
     session.delete(product)
+    photo_store.stage_deletes(session, photo_files)
     _commit(session, product)
     photo_store.delete(photo_files)
 

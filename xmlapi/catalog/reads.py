@@ -210,8 +210,10 @@ def photo(session: Session, product_id: int, photo_id: int) -> Photo:
 
 
 def photo_of(photo: ProductPhoto) -> Photo:
-    """A photo loaded with its scales."""
-    ordered = sorted(photo.scales, key=lambda scale: photos.SIZES.index(scale.size))
+    """A photo loaded with its scales (the contract's three; WebP and AVIF renditions
+    are served by Accept, not listed)."""
+    listed = (scale for scale in photo.scales if not photos.is_rendition(scale))
+    ordered = sorted(listed, key=lambda scale: photos.SIZES.index(scale.size))
     return Photo(
         id=photo.id,
         product_id=photo.product_id,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from xmlapi.catalog.photos import DecodeLimits, PhotoStore
+from xmlapi.catalog.photo_store import PhotoStore
 from xmlapi.catalog.pricing import Pricing
+from xmlapi.catalog.scales import DecodeLimits
 from xmlapi.http.cache import RenderCache
 from xmlapi.settings import Settings
 

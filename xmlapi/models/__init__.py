@@ -3,7 +3,7 @@
 from xmlapi.models.auth import ApiSession, App, User
 from xmlapi.models.costs import SupplierCost
 from xmlapi.models.locks import ProductLock
-from xmlapi.models.photos import PhotoScale, ProductPhoto
+from xmlapi.models.photos import PhotoBlob, PhotoScale, ProductPhoto
 from xmlapi.models.products import Product, RelatedProduct
 from xmlapi.models.reference import (
     Currency,
@@ -23,6 +23,7 @@ __all__ = [
     "ApiSession",
     "App",
     "Currency",
+    "PhotoBlob",
     "PhotoScale",
     "PosCategory",
     "Product",

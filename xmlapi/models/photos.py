@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from xmlapi.db import Base
@@ -27,10 +27,11 @@ class ProductPhoto(Base):
 
 
 class PhotoScale(Base):
-    """One stored file of a photo: ``size`` is ``original``, ``512`` or ``256``."""
+    """One stored file of a photo: ``size`` is ``original``, ``512`` or ``256``. The 512
+    and 256 scales also come as WebP and AVIF renditions (rows of the same size)."""
 
     __tablename__ = "photo_scales"
-    __table_args__ = (UniqueConstraint("photo_id", "size"),)
+    __table_args__ = (UniqueConstraint("photo_id", "size", "format"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     photo_id: Mapped[int] = mapped_column(ForeignKey("product_photos.id", ondelete="CASCADE"))
@@ -41,3 +42,14 @@ class PhotoScale(Base):
     height: Mapped[int]
     byte_size: Mapped[int]
     digest: Mapped[str] = mapped_column(String(64))
+
+
+class PhotoBlob(Base):
+    """A piece of a photo file kept in the database (XMLAPI_PHOTO_STORE=postgresql):
+    ``name`` is the scale's filename, ``chunk`` its position from 0."""
+
+    __tablename__ = "photo_blobs"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    chunk: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

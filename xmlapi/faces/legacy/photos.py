@@ -117,8 +117,9 @@ def delete(product_id: int, photo_id: int) -> Response:
 @bp.get(IMAGE + "image/", endpoint="image_image")
 def image(product_id: int, photo_id: int) -> Response:
     """The scale ``Accept: image/*;size=N`` names (the original otherwise), streamed."""
+    accept = request.headers.get("Accept")
     scale = photos.scale_of(
-        get_connection(), product_id, photo_id, requested_size(request.headers.get("Accept"))
+        get_connection(), product_id, photo_id, requested_size(accept), modern_formats(accept)
     )
     if request.if_none_match.contains_weak(scale.digest):
         return _image_headers(Response(status=304), scale)  # the file is not even opened
@@ -154,6 +155,19 @@ def requested_size(accept: str | None) -> str:
         if quality > best_quality:
             best, best_quality = size, quality
     return best
+
+
+def modern_formats(accept: str | None) -> list[str]:
+    """The renditions an Accept header names outright (``image/avif``, ``image/webp``,
+    not refused with q=0), best first; ``image/*`` names none: legacy clients get the
+    stored format."""
+    named = set()
+    for item in (accept or "").split(","):
+        media_type, params = parse_options_header(item)
+        if params.get("q", "1").strip() in ("0", "0.0", "0.00", "0.000"):
+            continue
+        named.add(media_type.lower())
+    return [fmt for fmt in photos.RENDITIONS if photos.MEDIA_TYPES[fmt] in named]
 
 
 def _render(product_id: int, photo_id: int):
