@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
 from xmlapi import api, db, migrate
 from xmlapi.catalog import photos
 from xmlapi.middleware import RequestLimits, TrailingSlash
+from xmlapi.operating import logs
+from xmlapi.operating import requests as operating_requests
+from xmlapi.operating import views as operating_views
 from xmlapi.settings import Settings, from_environ
 from xmlapi.xml import schemas
 
@@ -29,7 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["xmlapi.photo_store"] = photos.store_from_settings(settings)
     app.extensions["xmlapi.decode_limits"] = photos.limits_from_settings(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    logging.getLogger("xmlapi").setLevel(settings.log_level)
+    logs.configure(settings)
 
     engine = db.make_engine(settings.database_url)
     try:
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         engine.dispose()  # no pooled connection may outlive a fork of a preloading server
     db.init_app(app, engine)
     schemas.load_all()
+    operating_views.init_app(app)  # before the API checks every route against the registry
     api.init_app(app)
     app.wsgi_app = RequestLimits(
         TrailingSlash(app.wsgi_app),
@@ -46,4 +48,5 @@ def create_app(settings: Settings | None = None) -> Flask:
         max_body_bytes=max(settings.max_body_bytes, settings.max_photo_bytes),
         body_seconds=settings.body_timeout_seconds,
     )
+    operating_requests.init_app(app)  # outermost: ids and counts every answer
     return app

@@ -28,6 +28,8 @@ class Endpoint:
     requires_etag: bool = False
     contract: bool = True  # False: our extension, not in the legacy contract
     read_only_ok: bool = False  # read-only users and apps may call it though it is no GET
+    public: bool = False  # no authentication, no rate limit (operators' probes)
+    prefix: str = "/api"  # what ``path`` is relative to
 
     @property
     def flags(self) -> tuple[bool, bool, bool, bool]:
@@ -243,7 +245,38 @@ for _kind in KINDS:
         ),
     )
 
-_BY_VIEW = {(e.view, e.method): e for e in ENDPOINTS}
+# The operator's endpoints, outside /api and outside the index of the API.
+OPERATOR_ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        "operating.healthz",
+        "GET",
+        "/healthz",
+        "Liveness: the process answers",
+        contract=False,
+        public=True,
+        prefix="",
+    ),
+    Endpoint(
+        "operating.readyz",
+        "GET",
+        "/readyz",
+        "Readiness: the database, the photo store and Redis (when configured)",
+        contract=False,
+        public=True,
+        prefix="",
+    ),
+    Endpoint(
+        "operating.metrics",
+        "GET",
+        "/metrics",
+        "Prometheus metrics (XMLAPI_METRICS_TOKEN or loopback)",
+        contract=False,
+        public=True,
+        prefix="",
+    ),
+)
+
+_BY_VIEW = {(e.view, e.method): e for e in ENDPOINTS + OPERATOR_ENDPOINTS}
 
 
 def lookup(view: str | None, method: str) -> Endpoint | None:
@@ -267,22 +300,22 @@ def contract_path(rule: str, prefix: str = "/api") -> str:
 
 
 def check_routes(app: Flask, prefix: str = "/api") -> None:
-    """Raise RouteTableError unless every API route and method is in the registry with
-    the same path, and every registry entry has its route."""
+    """Raise RouteTableError unless every route and method (API and operator's) is in
+    the registry with the same path, and every registry entry has its route."""
     problems, seen = [], set()
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith(prefix):
+        if rule.endpoint == "static":
             continue
         for method in sorted(rule.methods - _IMPLICIT):
             entry = _BY_VIEW.get((rule.endpoint, method))
             seen.add((rule.endpoint, method))
             if entry is None:
                 problems.append(f"{method} {rule.rule} ({rule.endpoint}) has no registry entry")
-            elif entry.path != contract_path(rule.rule, prefix):
+            elif entry.path != contract_path(rule.rule, prefix if entry.prefix else ""):
                 problems.append(f"{method} {rule.rule}: registry says {entry.path}")
     problems += [
         f"{e.method} {e.path} ({e.view}) is registered but has no route"
-        for e in ENDPOINTS
+        for e in ENDPOINTS + OPERATOR_ENDPOINTS
         if (e.view, e.method) not in seen
     ]
     if problems:

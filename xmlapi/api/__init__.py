@@ -64,7 +64,7 @@ LIST_ITEM_CACHE_SIZE = 16384  # list items, ~0.7 KB each
 
 def init_app(app: Flask) -> None:
     app.extensions["xmlapi.renders"] = RenderCache(size=RENDER_CACHE_SIZE)
-    app.extensions["xmlapi.list_items"] = RenderCache(size=LIST_ITEM_CACHE_SIZE)
+    app.extensions["xmlapi.list_items"] = RenderCache(size=LIST_ITEM_CACHE_SIZE, name="list_items")
     app.url_map.converters["int"] = IdConverter  # before any rule is made
     errors.init_app(app)
     auth.init_app(app, PREFIX)

@@ -64,8 +64,12 @@ def check_origin() -> None:
 
 
 def authenticate() -> None:
-    """Before every /api request: find or open the caller's session, or answer 401."""
-    if not request.path.startswith(current_app.extensions["xmlapi.api_prefix"]):
+    """Before every request to a route that is not public (and every unrouted /api
+    one): find or open the caller's session, or answer 401."""
+    entry = endpoints.lookup(request.endpoint, request.method)
+    if entry is not None and entry.public:
+        return
+    if entry is None and not request.path.startswith(current_app.extensions["xmlapi.api_prefix"]):
         return
     credentials = _credentials()
     token = _cookie_token()
