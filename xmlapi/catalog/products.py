@@ -165,6 +165,12 @@ def create(session: Session, changes: Mapping[str, Any], pricing: Pricing) -> Pr
     A child of a master (``master_id``) must name its colour and size; its code,
     description and sell price default to the master's, suffixed as asked.
     """
+    return _commit(session, add(session, changes, pricing))
+
+
+def add(session: Session, changes: Mapping[str, Any], pricing: Pricing) -> Product:
+    """``create`` without the commit (bulk imports commit in batches). Every rule is
+    checked before the session is touched: a refused change set leaves it as it was."""
     product = Product()
     _check_references(session, changes)
     master = _master(session, changes.get("master_id"))
@@ -174,7 +180,7 @@ def create(session: Session, changes: Mapping[str, Any], pricing: Pricing) -> Pr
     session.add(product)
     if master is not None:
         master.master_model = True
-    return _commit(session, product)
+    return product
 
 
 def update(
@@ -192,6 +198,15 @@ def update(
     """
     product = get_plain(session, product_id)
     check_version(session, product_id, if_match)
+    change(session, product, changes, pricing)
+    return _commit(session, product)
+
+
+def change(
+    session: Session, product: Product, changes: Mapping[str, Any], pricing: Pricing
+) -> None:
+    """``update`` of a loaded product without the commit (bulk imports commit in
+    batches). A refusal may leave the product changed in memory: expire it."""
     _check_references(session, changes)
     if "master_id" in changes:
         master = _master(session, changes["master_id"], product)
@@ -203,7 +218,6 @@ def update(
     stamp(product)  # a change of related products alone must move version and modified too
     if changes.get("serialized"):
         stock.recount(session, product)  # available follows the serials from now on
-    return _commit(session, product)
 
 
 def delete(
@@ -240,11 +254,12 @@ def delete(
 
 
 def _commit(session: Session, product: Product) -> Product:
-    commit(session, _conflict)
+    commit(session, conflict_of)
     return product
 
 
-def _conflict(exc: IntegrityError) -> Conflict:
+def conflict_of(exc: IntegrityError) -> Conflict:
+    """The Conflict a refused product write stands for (a duplicate code, mostly)."""
     detail = str(exc.orig).lower()
     if "code" in detail:
         return Conflict("Another product has this code.", {"code": "Already in use."})
