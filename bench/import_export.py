@@ -26,8 +26,15 @@ def write_catalog(path: Path, rows: int) -> None:
         writer.writerow(HEADER)
         for i in range(rows):
             writer.writerow(
-                [f"B-{i:07}", f"Bench product {i}", f"{i % 500}.{i % 100:02}", "true", "0.25",
-                 f"SUP-{i % 977}", f"{400000000000 + i}"]
+                [
+                    f"B-{i:07}",
+                    f"Bench product {i}",
+                    f"{i % 500}.{i % 100:02}",
+                    "true",
+                    "0.25",
+                    f"SUP-{i % 977}",
+                    f"{400000000000 + i}",
+                ]
             )
 
 

@@ -12,7 +12,9 @@ def test_the_lock_is_current():
 def test_a_changed_requirement_makes_the_lock_stale(tmp_path):
     setup_cfg = tmp_path / "setup.cfg"
     setup_cfg.write_text(
-        lock.SETUP_CFG.read_text().replace("    tqdm>=4.66,<5\n", "    tqdm>=4.66,<5\n    rich>=13\n")
+        lock.SETUP_CFG.read_text().replace(
+            "    tqdm>=4.66,<5\n", "    tqdm>=4.66,<5\n    rich>=13\n"
+        )
     )
     issues = lock.problems(setup_cfg, lock.LOCK)
     assert issues[0].startswith("setup.cfg's requirements changed")
