@@ -23,8 +23,8 @@ from xmlapi.models import ApiSession, PhotoScale, ProductLock
 from xmlapi.models.types import utcnow
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "LOCK", "UNLOCK", "OPTIONS"})
-UNMATCHED = "unmatched"
-disable_created_metrics()  # a *_created series for every counter doubles the scrape  # requests no route took (404, 405, refusals before routing)
+UNMATCHED = "unmatched"  # requests no route took (404, 405, refusals before routing)
+disable_created_metrics()  # a *_created series for every counter doubles the scrape
 
 REQUESTS = Counter(
     "xmlapi_requests_total",
