@@ -229,3 +229,12 @@ def test_export_of_what_was_imported_round_trips_in_every_format(run, engine, tm
         assert again.exit_code == 0, again.output
         assert "51 products were created" in again.stdout
         assert run("export", "--format", "csv").stdout == exported.stdout, file_format
+
+
+def test_a_file_that_is_not_utf8_stops_with_a_message_not_a_traceback(run, engine, tmp_path):
+    source = tmp_path / "latin1.csv"
+    source.write_bytes(b"code,description\nA,caf\xe9\n")
+    result = run("import", source)
+    assert result.exit_code == 1
+    assert "not UTF-8 text after line 0" in result.output
+    assert "Traceback" not in result.output

@@ -40,12 +40,19 @@ def format_of(path: Path, given: str | None = None) -> str:
 
 
 def read(path: Path, file_format: str) -> Iterator[Record]:
-    """Every record of the file, in order."""
-    if file_format == "csv":
-        return _read_csv(path)
-    if file_format == "jsonl":
-        return _read_jsonl(path)
-    return _read_xml(path)
+    """Every record of the file, in order; FileError when the file stops being
+    readable (text that is not UTF-8, XML that is not well formed)."""
+    if file_format == "xml":
+        yield from _read_xml(path)
+        return
+    records = _read_csv(path) if file_format == "csv" else _read_jsonl(path)
+    line = 0
+    try:
+        for record in records:
+            line = record.line
+            yield record
+    except UnicodeDecodeError:
+        raise FileError(f"not UTF-8 text after line {line}") from None
 
 
 def count_lines(path: Path) -> int:
