@@ -1,20 +1,23 @@
 # make run: set up .venv, migrate the database, serve on 127.0.0.1:$(PORT)
 # make test: set up .venv with the test tools, run the suite
+# make lock: refresh requirements/constraints.txt (every install is pinned by it)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8080
 export PORT
+CONSTRAINTS := requirements/constraints.txt
+PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS)
 
-.PHONY: install install-test run test bench lint clean
+.PHONY: install install-test run test bench bench-ops lint lock check-lock clean
 
-$(VENV)/.installed: setup.cfg pyproject.toml
+$(VENV)/.installed: setup.cfg pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	$(PIP_INSTALL) -e .
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PIP_INSTALL) -e '.[test]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -38,6 +41,24 @@ bench: install-test
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.photo_stores
+
+# make bench-ops: 100 000 CSV rows imported and exported on SQLite; what request ids,
+# access lines and metrics cost a request.
+bench-ops: install-test
+	$(BIN)/python -m bench.import_export $(BENCH_ARGS)
+	$(BIN)/python -m bench.request_overhead
+
+# The newest releases setup.cfg's bounds allow, pinned; then stamped with the digest of
+# setup.cfg's requirements, which check-lock (CI) compares.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check pip-tools
+	$(BIN)/pip-compile --quiet --upgrade --extra test --strip-extras --no-emit-index-url \
+		--no-emit-find-links --output-file $(CONSTRAINTS) setup.cfg
+	$(BIN)/python scripts/lock.py --stamp
+
+check-lock:
+	$(PYTHON) scripts/lock.py --check
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -1,10 +1,30 @@
 """gunicorn settings for ``make run``; each can be overridden on the command line."""
 
 import os
+import shutil
+from pathlib import Path
 
-from gunicorn.http import message as _message
 
-from xmlapi.faces.legacy import server_errors
+def _metrics_dir() -> str:
+    """Where the workers keep their metrics (prometheus_client's multiprocess mode, which
+    reads the variable when first imported: before the app is): under the data dir,
+    emptied when the master starts (not when it reloads its configuration)."""
+    path = os.environ.setdefault(
+        "PROMETHEUS_MULTIPROC_DIR",
+        str(Path(os.environ.get("XMLAPI_DATA_DIR", "var")).resolve() / "metrics"),
+    )
+    if os.environ.get("XMLAPI_METRICS_DIR_OF") != str(os.getpid()):
+        shutil.rmtree(path, ignore_errors=True)
+        os.environ["XMLAPI_METRICS_DIR_OF"] = str(os.getpid())
+    Path(path).mkdir(parents=True, exist_ok=True)
+    return path
+
+
+_metrics_dir()
+
+from gunicorn.http import message as _message  # noqa: E402
+
+from xmlapi.faces.legacy import server_errors  # noqa: E402
 
 bind = f"127.0.0.1:{os.environ.get('PORT', '8080')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -20,7 +40,9 @@ preload_app = True
 # Legacy clients send X_PAPPID; gunicorn drops header names with underscores unless
 # they are mapped (to the same key as X-PAPPID).
 header_map = "dangerous"
-accesslog = "-"
+# The app writes its own access line (with the request id, and never the query string,
+# which may carry secrets); XMLAPI_LOG_FORMAT=json makes it JSON.
+accesslog = None
 timeout = 60
 
 # gunicorn's refusals are HTML pages; the app's own caps (XMLAPI_MAX_URL_BYTES,
@@ -37,3 +59,10 @@ permit_obsolete_folding = True
 
 # What gunicorn still refuses itself is answered in XML too.
 server_errors.install()
+
+
+def child_exit(_server, worker) -> None:
+    """A worker's live gauges go with it; its counters stay counted."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

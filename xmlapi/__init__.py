@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
 from xmlapi import db, http, migrate
@@ -12,6 +10,9 @@ from xmlapi.faces import legacy
 from xmlapi.faces.legacy.errors import error_body
 from xmlapi.faces.legacy.xml import schemas
 from xmlapi.http.middleware import MergeSlashes, RequestLimits
+from xmlapi.operating import logs
+from xmlapi.operating import requests as operating_requests
+from xmlapi.operating import views as operating_views
 from xmlapi.settings import Settings, from_environ
 
 
@@ -31,7 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["xmlapi.settings"] = settings
     app.extensions["xmlapi.decode_limits"] = scales.limits_from_settings(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    logging.getLogger("xmlapi").setLevel(settings.log_level)
+    logs.configure(settings)
 
     engine = db.make_engine(settings.database_url)
     try:
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     schemas.load_all()
     http.init_app(app)
     legacy.init_app(app)
+    operating_views.init_app(app)
     app.wsgi_app = RequestLimits(
         MergeSlashes(app.wsgi_app),
         max_url_bytes=settings.max_url_bytes,
@@ -51,4 +53,5 @@ def create_app(settings: Settings | None = None) -> Flask:
         body_seconds=settings.body_timeout_seconds,
         error_body=error_body,
     )
+    operating_requests.init_app(app)  # outermost: ids and counts every answer
     return app

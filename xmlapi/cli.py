@@ -4,6 +4,7 @@ photo files against their rows."""
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +15,10 @@ from sqlalchemy.orm import Session
 
 from xmlapi import db, migrate
 from xmlapi.catalog import auth, demo, photo_check, photo_move, photo_store
+from xmlapi.catalog.pricing import Pricing
 from xmlapi.settings import Settings, SettingsError, from_environ
+from xmlapi.transfer import formats
+from xmlapi.transfer import run as transfer
 
 
 def _settings() -> Settings:
@@ -210,3 +214,104 @@ def move_photos(target_kind: str, source_kind: str | None) -> None:
     )
     if report.failed:
         raise SystemExit(1)
+
+
+@contextmanager
+def _migrated_engine() -> Iterator[tuple[Settings, Engine]]:
+    settings = _settings()
+    engine = _engine(settings)
+    try:
+        migrate.check_schema(engine)
+        yield settings, engine
+    except migrate.SchemaOutdated as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        engine.dispose()
+
+
+@main.command("import")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(formats.FORMATS),
+    help="csv, xml or jsonl (default: by the file's extension).",
+)
+@click.option("--dry-run", is_flag=True, help="Check every record; change nothing.")
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where the last committed line is kept (default: SOURCE.import-state).",
+)
+@click.option("--restart", is_flag=True, help="Ignore the state of an earlier import.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=transfer.BATCH, show_default=True)
+def import_(
+    source: Path,
+    file_format: str | None,
+    dry_run: bool,
+    state_path: Path | None,
+    restart: bool,
+    batch_size: int,
+) -> None:
+    """Create or update products from SOURCE, matched by code: CSV with a header row of
+    field names (code, description, sell, ... or paths such as sells/sell), XML
+    <product> documents (under a <products> root), or JSON Lines. Refused records are
+    listed with their line and change nothing; exit 1 when there were any. Cut off, it
+    resumes after the last committed batch when run again."""
+    try:
+        file_format = formats.format_of(source, file_format)
+        state = transfer.State.of(
+            source, state_path or source.with_name(source.name + ".import-state")
+        )
+        if restart:
+            state.clear()
+        state.load()
+    except formats.FileError as exc:
+        raise click.ClickException(str(exc)) from None
+    if state.line and not dry_run:
+        click.echo(f"resuming after line {state.line}", err=True)
+    with _migrated_engine() as (settings, engine):
+        pricing = Pricing(settings.tax_inclusive, settings.default_tax_rate)
+        try:
+            outcome = transfer.import_file(
+                engine,
+                source,
+                file_format,
+                pricing,
+                dry_run=dry_run,
+                state=None if dry_run else state,
+                batch_size=batch_size,
+            )
+        except formats.FileError as exc:
+            raise click.ClickException(f"{source.name}: {exc}") from None
+    for refusal in outcome.refused:
+        click.echo(f"line {refusal.line}: {refusal.reason}", err=True)
+    verb = "would be" if dry_run else "were"
+    click.echo(
+        f"{outcome.created} products {verb} created, {outcome.updated} updated, "
+        f"{len(outcome.refused)} records refused"
+    )
+    if not dry_run:
+        state.clear()
+    if outcome.refused:
+        raise SystemExit(1)
+
+
+@main.command("export")
+@click.option("--format", "file_format", type=click.Choice(formats.FORMATS), default="csv")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write (default: standard output).",
+)
+def export(file_format: str, output: Path | None) -> None:
+    """Write every product, streaming, in the format import reads."""
+    with _migrated_engine() as (_, engine):
+        if output is None:
+            count = transfer.export_file(engine, sys.stdout, file_format)
+        else:
+            with output.open("w", encoding="utf-8", newline="") as out:
+                count = transfer.export_file(engine, out, file_format)
+    click.echo(f"exported {count} products", err=True)

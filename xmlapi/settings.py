@@ -89,6 +89,20 @@ def _photo_store(raw: str) -> str:
     return value
 
 
+def _log_format(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"text", "json"}:
+        raise ValueError("expected text or json")
+    return value
+
+
+def _token(raw: str) -> str:
+    value = raw.strip()
+    if value and len(value) < 16:
+        raise ValueError("must be at least 16 characters (or empty: loopback only)")
+    return value
+
+
 def _log_level(raw: str) -> str:
     level = raw.strip().upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -121,6 +135,8 @@ class Settings:
     max_header_bytes: int = 16 * 1024
     allowed_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
+    log_format: str = "text"
+    metrics_token: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -280,6 +296,19 @@ VARIABLES: tuple[_Variable, ...] = (
     ),
     _Variable(
         "XMLAPI_LOG_LEVEL", "log_level", _log_level, "DEBUG, INFO (default), WARNING or ERROR."
+    ),
+    _Variable(
+        "XMLAPI_LOG_FORMAT",
+        "log_format",
+        _log_format,
+        "`text` (default) or `json`: one JSON object a line, with the request id.",
+    ),
+    _Variable(
+        "XMLAPI_METRICS_TOKEN",
+        "metrics_token",
+        _token,
+        "`GET /metrics` needs `Authorization: Bearer <this>` (16+ characters); "
+        "unset: only from loopback addresses.",
     ),
 )
 

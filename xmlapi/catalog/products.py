@@ -169,6 +169,12 @@ def create(
     A child of a master (``master_id``) must name its colour and size; its code,
     description and sell price default to the master's, suffixed as asked.
     """
+    return _commit(session, add(session, changes, pricing), prepare)
+
+
+def add(session: Session, changes: Mapping[str, Any], pricing: Pricing) -> Product:
+    """``create`` without the commit (bulk imports commit in batches). Every rule is
+    checked before the session is touched: a refused change set leaves it as it was."""
     product = Product()
     _check_values(changes)
     _check_references(session, changes)
@@ -179,7 +185,7 @@ def create(
     session.add(product)
     if master is not None:
         master.master_model = True
-    return _commit(session, product, prepare)
+    return product
 
 
 def update(
@@ -198,6 +204,15 @@ def update(
     """
     product = get_plain(session, product_id)
     check_version(session, product_id, if_match)
+    change(session, product, changes, pricing)
+    return _commit(session, product, prepare)
+
+
+def change(
+    session: Session, product: Product, changes: Mapping[str, Any], pricing: Pricing
+) -> None:
+    """``update`` of a loaded product without the commit (bulk imports commit in
+    batches). A refusal may leave the product changed in memory: expire it."""
     _check_values(changes)
     _check_references(session, changes)
     if "master_id" in changes:
@@ -210,7 +225,6 @@ def update(
     stamp(product)  # a change of related products alone must move version and modified too
     if changes.get("serialized"):
         stock.recount(session, product)  # available follows the serials from now on
-    return _commit(session, product, prepare)
 
 
 def delete(
@@ -250,11 +264,12 @@ def delete(
 def _commit(
     session: Session, product: Product, prepare: Callable[[Product], None] | None = None
 ) -> Product:
-    commit(session, _conflict, prepare=None if prepare is None else lambda: prepare(product))
+    commit(session, conflict_of, prepare=None if prepare is None else lambda: prepare(product))
     return product
 
 
-def _conflict(exc: IntegrityError) -> Conflict:
+def conflict_of(exc: IntegrityError) -> Conflict:
+    """The Conflict a refused product write stands for (a duplicate code, mostly)."""
     detail = str(exc.orig).lower()
     if "code" in detail:
         return Conflict("Another product has this code.", {"code": "Already in use."})

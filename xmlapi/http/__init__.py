@@ -43,7 +43,7 @@ def init_app(app: Flask) -> None:
     app.extensions["xmlapi.registry"] = endpoints.Registry()
     app.extensions["xmlapi.faces"] = []
     app.extensions["xmlapi.renders"] = RenderCache(size=RENDER_CACHE_SIZE)
-    app.extensions["xmlapi.list_items"] = RenderCache(size=LIST_ITEM_CACHE_SIZE)
+    app.extensions["xmlapi.list_items"] = RenderCache(size=LIST_ITEM_CACHE_SIZE, name="list_items")
     app.url_map.converters["int"] = IdConverter  # before any rule is made
     errors.init_app(app)
     auth.init_app(app)

@@ -12,10 +12,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 
+from xmlapi.operating.metrics import count_lookups
+
 
 class RenderCache:
-    def __init__(self, *, size: int):
+    def __init__(self, *, size: int, name: str = "renders"):
         self.size = size
+        self.name = name  # its label in the hit and miss counts
         self._items: OrderedDict[Hashable, tuple[Hashable, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -23,9 +26,12 @@ class RenderCache:
         with self._lock:
             item = self._items.get(key)
             if item is None or item[0] != tag:
-                return None
-            self._items.move_to_end(key)
-            return item[1]
+                found = None
+            else:
+                self._items.move_to_end(key)
+                found = item[1]
+        count_lookups(self.name, found is not None, found is None)
+        return found
 
     def get_many(self, keys: Iterable[tuple[Hashable, Hashable]]) -> list[bytes | None]:
         """``get`` for each (key, tag) pair, under one acquisition of the lock."""
@@ -38,7 +44,9 @@ class RenderCache:
                 else:
                     self._items.move_to_end(key)
                     found.append(item[1])
-            return found
+        misses = found.count(None)
+        count_lookups(self.name, len(found) - misses, misses)
+        return found
 
     def put(self, key: Hashable, tag: Hashable, body: bytes) -> None:
         with self._lock:

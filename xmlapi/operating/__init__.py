@@ -1,0 +1,1 @@
+"""Running the service: health and metrics endpoints, request ids, structured logs."""

@@ -1,0 +1,1 @@
+"""Catalog files: products in and out as CSV, XML product documents or JSON Lines."""
