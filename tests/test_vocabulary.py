@@ -94,3 +94,13 @@ def test_exchange_rates_are_above_zero(session, rate):
             session, currencies, {"code": "EUR", "name": "Euro", "exchange_rate": rate}
         )
     assert list(refused.value.fields) == ["exchange_rate"]
+
+
+def test_the_xml_render_writes_the_vocabulary():
+    """render keeps its own copy (it may import nothing from the catalog but the read
+    model's types): the copy must be the vocabulary."""
+    from xmlapi.faces.legacy.xml import render
+
+    assert render.FLAGS == FLAGS
+    assert render.LIST_FLAGS == LIST_FLAGS
+    assert render.KEYWORD_SLOTS == KEYWORD_SLOTS
