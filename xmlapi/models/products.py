@@ -37,11 +37,16 @@ NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 class Product(Base):
     __tablename__ = "products"
-    __table_args__ = NEVER_REUSE_IDS
+    # Codes are unique within an organization (NULLs never clash).
+    __table_args__ = (
+        UniqueConstraint("organization_id", "code"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(default=1)
-    code: Mapped[str | None] = mapped_column(String(1023), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    code: Mapped[str | None] = mapped_column(String(1023))
     description: Mapped[LongText | None]
     short_description: Mapped[LongText | None]
     long_web_description: Mapped[str | None] = mapped_column(Text)

@@ -15,6 +15,7 @@ from xmlapi.faces.legacy import payloads
 from xmlapi.faces.legacy.common import parse_body, parse_edit_body, xml_response, xml_stream
 from xmlapi.faces.legacy.xml import render
 from xmlapi.http.common import if_match, list_items, photo_store, pricing, renders
+from xmlapi.http.scope import current_scope
 
 bp = Blueprint("products", __name__)
 
@@ -105,6 +106,7 @@ def list_query(rules: Pricing) -> products.ListQuery:
     where = filters.parse_filter(args["filter"], fields) if "filter" in args else None
     order_by = filters.parse_order_by(args["order_by"], fields) if "order_by" in args else []
     return products.ListQuery(
+        organization_id=current_scope().organization_id,
         where=where,
         order_by=order_by,
         count=_whole_number("count", minimum=0),
@@ -134,7 +136,7 @@ def _whole_number(name: str, minimum: int) -> int | None:
 def create() -> Response:
     changes = payloads.load_product(parse_body("product", READ_ONLY))
     session = get_session()
-    product = products.create(session, changes, pricing())
+    product = products.create(session, changes, pricing(), current_scope().organization_id)
     location = f"/api/products/{product.id}/"
     return read_after_commit(lambda: _detail_response(product.id, 201, Location=location))
 
