@@ -21,6 +21,8 @@ preload_app = True
 # they are mapped (to the same key as X-PAPPID).
 header_map = "dangerous"
 accesslog = "-"
+# Hides bearer_token values (and Authorization credentials) from the access log.
+logger_class = "xmlapi.http.access_log.ScrubbingLogger"
 timeout = 60
 
 # gunicorn's refusals are HTML pages; the app's own caps (XMLAPI_MAX_URL_BYTES,
