@@ -15,13 +15,16 @@ from click.testing import CliRunner
 from gunicorn.config import Config
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from tests import images
 from tests.conftest import USERS, client_of, empty_tables
 from tests.helpers import create_locked_product, create_product, document, error_type, lock, xml
 from tests.test_faces import PROBE_ENDPOINTS, probe_face
 from xmlapi import http, migrate, models
+from xmlapi.catalog import locks as catalog_locks
 from xmlapi.catalog import organizations
+from xmlapi.catalog.errors import NotFound
 from xmlapi.cli import main
 from xmlapi.db import session_scope
 from xmlapi.http import endpoints
@@ -143,6 +146,24 @@ def test_a_new_user_works_in_organization_1_and_carol_in_her_first(app, other_or
         )
     assert owners == {"CAROLS": other_org}
     assert xml(client_of(app, "bob").get("/api/products/")).get("total_count") == "0"
+
+
+def test_a_write_claimed_for_one_organization_changes_no_product_of_another(app, engine, other_org):
+    alice = client_of(app)
+    product_id = create_product(alice, code="GUARDED", family="Before")
+    claim = catalog_locks.Claim("writer", dt.timedelta(minutes=1), None, other_org)
+    with Session(engine) as session:
+        catalog_locks.claim(session, claim)
+        session.get(models.Product, product_id).family = "After"
+        with pytest.raises(NotFound):
+            session.commit()
+    with Session(engine) as session:
+        catalog_locks.claim(session, claim)
+        session.add(models.Product(code="NEW", organization_id=1))
+        with pytest.raises(NotFound):
+            session.commit()
+    assert b"<family>Before</family>" in alice.get(f"/api/products/{product_id}/").data
+    assert xml(alice.get("/api/products/")).get("total_count") == "1"
 
 
 # Tokens -----------------------------------------------------------------------------
