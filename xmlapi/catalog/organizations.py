@@ -96,15 +96,20 @@ def is_member(session: Session, user_id: int, organization_id: int) -> bool:
 
 # Products in scope ---------------------------------------------------------------------
 
-_PRODUCT_IN_ORGANIZATION = select(Product.id).where(
-    Product.id == bindparam("product_id"), Product.organization_id == bindparam("organization_id")
+_ORGANIZATION_OF_PRODUCT = select(Product.organization_id).where(
+    Product.id == bindparam("product_id")
 )
 
 
-def check_product(connection: Connection, scope: Scope, product_id: int) -> None:
-    """Raise NotFound unless product ``product_id`` exists in the scope's organization."""
-    params = {"product_id": product_id, "organization_id": scope.organization_id}
-    if connection.execute(_PRODUCT_IN_ORGANIZATION, params).first() is None:
+def organization_of(connection: Connection, product_id: int) -> int | None:
+    """The organization of product ``product_id`` (None: no such product). Products never
+    move and ids are never reused, so a caller may keep the answer for good."""
+    return connection.execute(_ORGANIZATION_OF_PRODUCT, {"product_id": product_id}).scalar()
+
+
+def check_product(scope: Scope, product_id: int, organization_id: int | None) -> None:
+    """Raise NotFound unless the product (of ``organization_id``) is in the scope."""
+    if organization_id != scope.organization_id:
         raise NotFound(f"No product with id {product_id}.")
 
 

@@ -47,7 +47,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before any rule is made
     errors.init_app(app)
     auth.init_app(app)
-    app.before_request(scope.scope_request)
+    scope.init_app(app)  # after authentication, before lock claims
     app.before_request(locks.claim_locks)
 
 

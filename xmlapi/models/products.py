@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from xmlapi.db import Base
+from xmlapi.models.organizations import DEFAULT_ORGANIZATION
 from xmlapi.models.reference import Currency, PosCategory, TaxExemption, WebCategory
 from xmlapi.models.types import (
     LongText,
@@ -45,7 +46,11 @@ class Product(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(default=1)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    # Rows made outside a request (demo, imports, tests) land in organization 1; a
+    # request's writes are held to its own organization by its lock claim.
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id"), index=True, default=DEFAULT_ORGANIZATION
+    )
     code: Mapped[str | None] = mapped_column(String(1023))
     description: Mapped[LongText | None]
     short_description: Mapped[LongText | None]
