@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pytest
 from click.testing import CliRunner
 from gunicorn.config import Config
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, delete, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -164,6 +164,14 @@ def test_a_write_claimed_for_one_organization_changes_no_product_of_another(app,
             session.commit()
     assert b"<family>Before</family>" in alice.get(f"/api/products/{product_id}/").data
     assert xml(alice.get("/api/products/")).get("total_count") == "1"
+
+
+def test_a_user_in_no_organization_gets_403(app, engine):
+    with session_scope(engine) as session:
+        bob = session.scalar(select(models.User).where(models.User.name == "bob"))
+        session.execute(delete(models.Membership).where(models.Membership.user_id == bob.id))
+    response = client_of(app, "bob").get("/api/products/")
+    assert (response.status_code, error_type(response)) == (403, "auth.forbidden")
 
 
 # Tokens -----------------------------------------------------------------------------
