@@ -43,6 +43,8 @@ header_map = "dangerous"
 # The app writes its own access line (with the request id, and never the query string,
 # which may carry secrets); XMLAPI_LOG_FORMAT=json makes it JSON.
 accesslog = None
+# Hides bearer_token values (and Authorization credentials) from gunicorn's own log lines.
+logger_class = "xmlapi.http.access_log.ScrubbingLogger"
 timeout = 60
 
 # gunicorn's refusals are HTML pages; the app's own caps (XMLAPI_MAX_URL_BYTES,

@@ -28,7 +28,7 @@ from xmlapi.catalog import auth as catalog_auth
 from xmlapi.catalog import locks as catalog_locks
 from xmlapi.db import Base, session_scope
 from xmlapi.faces import legacy
-from xmlapi.models import User
+from xmlapi.models import Membership, User
 from xmlapi.models.types import utcnow
 from xmlapi.settings import Settings
 
@@ -122,12 +122,14 @@ def engine(database_url):
     engine.dispose()
 
 
+KEPT_TABLES = {"reference_generation", "organizations"}  # rows the migrations put in place
+
+
 def empty_tables(engine) -> None:
-    """Empty every table but the one-row counter the migrations put in place."""
+    """Empty every table but the rows the migrations put in place (the one-row counter,
+    organization 1)."""
     tables = [
-        table
-        for table in reversed(Base.metadata.sorted_tables)
-        if table.name != "reference_generation"
+        table for table in reversed(Base.metadata.sorted_tables) if table.name not in KEPT_TABLES
     ]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
@@ -136,6 +138,7 @@ def empty_tables(engine) -> None:
         else:
             for table in tables:
                 connection.execute(table.delete())
+        connection.execute(text("DELETE FROM organizations WHERE id <> 1"))
 
 
 @pytest.fixture
@@ -150,11 +153,15 @@ _HASHES = {name: generate_password_hash(pw, "pbkdf2:sha256:1000") for name, pw i
 
 
 def add_users(engine) -> None:
+    """The tests' users, members of organization 1."""
     with session_scope(engine) as session:
-        session.add_all(
+        users = [
             User(name=name, password_hash=_HASHES[name], read_only=name == "reader")
             for name in USERS
-        )
+        ]
+        session.add_all(users)
+        session.flush()
+        session.add_all(Membership(user_id=user.id, organization_id=1) for user in users)
 
 
 def basic(name: str, password: str | None = None) -> str:

@@ -111,11 +111,11 @@ def test_the_sqlite_rebuild_keeps_rows_constraints_and_counts_past_them(tmp_path
         connection.execute(text("DELETE FROM products"))
         connection.execute(
             text(
-                "INSERT INTO products (version, code, current, editable, gift_card,"
-                " inventoried, new_cost, new_import, new_update, no_live_rules, no_profit,"
-                " serialized, web, editable_sell, master_model, supplier_overridden,"
+                "INSERT INTO products (organization_id, version, code, current, editable,"
+                " gift_card, inventoried, new_cost, new_import, new_update, no_live_rules,"
+                " no_profit, serialized, web, editable_sell, master_model, supplier_overridden,"
                 " available, reserved, coming_for_stock, coming_for_customer, warehouses,"
-                " in_transit, created, modified) VALUES (1, 'NEW', 1, 1, 0, 1, 0, 0, 0,"
+                " in_transit, created, modified) VALUES (1, 1, 'NEW', 1, 1, 0, 1, 0, 0, 0,"
                 " 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '2026-01-01', '2026-01-01')"
             )
         )

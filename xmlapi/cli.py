@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from xmlapi import db, migrate
-from xmlapi.catalog import auth, demo, photo_check, photo_move, photo_store
+from xmlapi.catalog import auth, demo, organizations, photo_check, photo_move, photo_store
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.settings import Settings, SettingsError, from_environ
 from xmlapi.transfer import formats
@@ -62,16 +62,45 @@ def init_db() -> None:
     click.echo(f"database at revision {migrate.head_revision(settings.database_url)}")
 
 
+@main.command("create-org")
+@click.argument("name")
+def create_org(name: str) -> None:
+    """Create an organization; prints its id."""
+    with _migrated_session() as session:
+        try:
+            organization = organizations.create_organization(session, name)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        ident = organization.id
+    click.echo(f"created organization {ident}: {name.strip()}")
+
+
 @main.command("create-user")
 @click.argument("name")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--read-only", is_flag=True, help="May read but not write or lock.")
-def create_user(name: str, password: str, read_only: bool) -> None:
+@click.option(
+    "--org",
+    "organization_ids",
+    type=click.IntRange(min=1),
+    multiple=True,
+    help="Make the user a member of this organization (repeatable; the first one is "
+    "where the XML API works). Default for a new user: organization 1.",
+)
+def create_user(
+    name: str, password: str, read_only: bool, organization_ids: tuple[int, ...]
+) -> None:
     """Create an API user (or reset an existing user's password and access, ending the
     sessions and locks the old password opened)."""
     with _migrated_session() as session:
         try:
-            created = auth.save_user(session, name, password, read_only=read_only)
+            created = auth.save_user(
+                session,
+                name,
+                password,
+                read_only=read_only,
+                organization_ids=organization_ids or None,
+            )
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
     access = " (read-only)" if read_only else ""
@@ -80,6 +109,36 @@ def create_user(name: str, password: str, read_only: bool) -> None:
         if created
         else f"updated user {name}{access}; its sessions and their locks have ended"
     )
+
+
+@main.command("create-token")
+@click.argument("user")
+@click.option(
+    "--org",
+    "organization_id",
+    type=click.IntRange(min=1),
+    help="The organization the token works in (default: the user's first).",
+)
+@click.option("--read-only", is_flag=True, help="The token may only read.")
+@click.option(
+    "--expires", "days", type=click.IntRange(min=1), help="Days until it expires (default: never)."
+)
+def create_token(user: str, organization_id: int | None, read_only: bool, days: int | None) -> None:
+    """Create an API token for USER and print it (the only time it is shown; only its
+    SHA-256 is stored)."""
+    lifetime = dt.timedelta(days=days) if days is not None else None
+    with _migrated_session() as session:
+        try:
+            token, row = organizations.create_token(
+                session, user, organization_id, read_only=read_only, lifetime=lifetime
+            )
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        details = f"organization {row.organization_id}" + (" read-only" if read_only else "")
+        if row.expires is not None:
+            details += f", expires {row.expires.isoformat(timespec='seconds')}"
+    click.echo(token)
+    click.echo(f"token for {user} ({details}); it is not shown again", err=True)
 
 
 @main.command("load-demo")

@@ -10,12 +10,14 @@ import datetime as dt
 import hashlib
 import secrets
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from xmlapi.catalog import organizations
 from xmlapi.models import ApiSession, App, User
 from xmlapi.models.types import utcnow
 
@@ -25,8 +27,18 @@ MIN_PASSWORD_LENGTH = 8
 _DUMMY_HASH = generate_password_hash("not a password of anyone")
 
 
-def save_user(session: Session, name: str, password: str, *, read_only: bool = False) -> bool:
-    """Create user ``name`` or reset its password and access; True when created."""
+def save_user(
+    session: Session,
+    name: str,
+    password: str,
+    *,
+    read_only: bool = False,
+    organization_ids: Sequence[int] | None = None,
+) -> bool:
+    """Create user ``name`` or reset its password and access; True when created.
+
+    ``organization_ids``: the organizations it is a member of, its first one first
+    (default: organization 1 for a new user, unchanged for an existing one)."""
     name = name.strip()
     if not name or len(name) > 150 or ":" in name:
         raise ValueError("a user name is 1 to 150 characters, without ':'")
@@ -42,6 +54,10 @@ def save_user(session: Session, name: str, password: str, *, read_only: bool = F
         session.execute(delete(ApiSession).where(ApiSession.user_id == user.id))
     user.password_hash = generate_password_hash(password)
     user.read_only = read_only
+    if organization_ids is None and created:
+        organization_ids = [organizations.DEFAULT_ORGANIZATION]
+    if organization_ids:
+        organizations.set_memberships(session, user, organization_ids)
     return created
 
 
@@ -76,6 +92,7 @@ class SessionInfo:
     read_only: bool  # the user or the app may only read
     expires: dt.datetime
     last_seen: dt.datetime
+    organization_id: int | None  # the user's first organization (None: a member of none)
 
 
 def token_digest(token: str) -> str:
@@ -115,7 +132,7 @@ def open_session(
     )
     session.add(row)
     session.commit()
-    return token, _info(row, user)
+    return token, _info(session, row, user)
 
 
 # Asked on every request: a plain Core statement, built once, run on the session's
@@ -129,6 +146,7 @@ _LIVE_SESSION = (
         (User.read_only | ApiSession.app_read_only).label("read_only"),
         ApiSession.expires,
         ApiSession.last_seen,
+        organizations.first_organization_sql().label("organization_id"),
     )
     .join(User, User.id == ApiSession.user_id)
     .where(ApiSession.id == bindparam("digest"), ApiSession.expires > bindparam("now"))
@@ -189,7 +207,7 @@ def end_session(session: Session, session_id: str) -> None:
     session.commit()
 
 
-def _info(row: ApiSession, user: User) -> SessionInfo:
+def _info(session: Session, row: ApiSession, user: User) -> SessionInfo:
     return SessionInfo(
         row.id,
         user.id,
@@ -198,6 +216,7 @@ def _info(row: ApiSession, user: User) -> SessionInfo:
         user.read_only or row.app_read_only,
         row.expires,
         row.last_seen,
+        session.scalar(select(organizations.first_organization_sql()).where(User.id == user.id)),
     )
 
 

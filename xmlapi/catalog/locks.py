@@ -182,12 +182,14 @@ def _held(session: Session, product_id: int) -> LockHeld | None:
 
 @dataclass(frozen=True)
 class Claim:
-    """Who writes (``session_id``), and the product whose lock the write must hold (the
-    one its URL names; None for a write that needs no lock of its own, such as a create)."""
+    """Who writes (``session_id``), the product whose lock the write must hold (the one
+    its URL names; None for a write that needs no lock of its own, such as a create),
+    and the organization whose products alone it may change (None: any)."""
 
     session_id: str
     ttl: dt.timedelta
     product_id: int | None = None
+    organization_id: int | None = None
 
 
 _CLAIM = "xmlapi.lock_claim"
@@ -230,9 +232,28 @@ def _check_flush(session: Session, _context, _instances) -> None:
     if claimed is None:
         return
     product_ids = changed_products(session)
+    if claimed.organization_id is not None:
+        _check_organization(session, claimed, product_ids)
     if claimed.product_id is not None:
         product_ids.add(claimed.product_id)
     _check(session, claimed, product_ids)
+
+
+def _check_organization(session: Session, claimed: Claim, product_ids: set[int]) -> None:
+    """Raise NotFound when the write changes a product outside the claim's organization
+    (the product the claim names was checked before the write began)."""
+    for row in session.new:
+        if isinstance(row, Product) and row.organization_id != claimed.organization_id:
+            raise NotFound("No such product.")
+    others = product_ids - {claimed.product_id}
+    if not others:
+        return
+    foreign = select(Product.id).where(
+        Product.id.in_(others), Product.organization_id != claimed.organization_id
+    )
+    product_id = session.scalar(foreign.limit(1))
+    if product_id is not None:
+        raise NotFound(f"No product with id {product_id}.")
 
 
 @event.listens_for(Session, "after_commit")

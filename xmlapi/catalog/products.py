@@ -53,6 +53,7 @@ from xmlapi.models import (
     Supplier,
     SupplierCost,
 )
+from xmlapi.models.organizations import DEFAULT_ORGANIZATION
 from xmlapi.models.products import stamp
 from xmlapi.sqlfunctions import converted_cost, margin_of
 
@@ -161,24 +162,32 @@ def create(
     session: Session,
     changes: Mapping[str, Any],
     pricing: Pricing,
+    organization_id: int = DEFAULT_ORGANIZATION,
     *,
     prepare: Callable[[Product], None] | None = None,
 ) -> Product:
-    """Create a product from a change set (see ``payloads.ProductSchema``); commits.
+    """Create a product of an organization from a change set (see
+    ``payloads.ProductSchema``); commits.
 
     A child of a master (``master_id``) must name its colour and size; its code,
-    description and sell price default to the master's, suffixed as asked.
+    description and sell price default to the master's, suffixed as asked. Related
+    products and the master are the organization's own.
     """
-    return _commit(session, add(session, changes, pricing), prepare)
+    return _commit(session, add(session, changes, pricing, organization_id), prepare)
 
 
-def add(session: Session, changes: Mapping[str, Any], pricing: Pricing) -> Product:
+def add(
+    session: Session,
+    changes: Mapping[str, Any],
+    pricing: Pricing,
+    organization_id: int = DEFAULT_ORGANIZATION,
+) -> Product:
     """``create`` without the commit (bulk imports commit in batches). Every rule is
     checked before the session is touched: a refused change set leaves it as it was."""
-    product = Product()
+    product = Product(organization_id=organization_id)
     _check_values(changes)
-    _check_references(session, changes)
-    master = _master(session, changes.get("master_id"))
+    _check_references(session, changes, organization_id)
+    master = _master(session, changes.get("master_id"), organization_id)
     if master is not None:
         changes = _child_defaults(session, master, changes)
     _apply(session, product, changes, pricing)
@@ -214,9 +223,9 @@ def change(
     """``update`` of a loaded product without the commit (bulk imports commit in
     batches). A refusal may leave the product changed in memory: expire it."""
     _check_values(changes)
-    _check_references(session, changes)
+    _check_references(session, changes, product.organization_id)
     if "master_id" in changes:
-        master = _master(session, changes["master_id"], product)
+        master = _master(session, changes["master_id"], product.organization_id, product)
         if master is not None:
             _refuse_children(session, product)
             _require_variant(changes, product)
@@ -291,22 +300,31 @@ def _check_values(changes: Mapping[str, Any]) -> None:
         raise InvalidValue("The product has values it cannot take.", problems)
 
 
-def _check_references(session: Session, changes: Mapping[str, Any]) -> None:
+def _check_references(session: Session, changes: Mapping[str, Any], organization_id: int) -> None:
     for attribute, plural in REFERENCES.items():
         ident = changes.get(attribute)
         if ident is not None:
             reference.check_exists(session, reference.kind(plural), ident, attribute)
     for relation in changes.get("related") or ():
-        if session.get(Product, relation["related_id"]) is None:
+        if _product_of(session, relation["related_id"], organization_id) is None:
             raise UnknownReference("related_id", relation["related_id"], "product")
 
 
+def _product_of(session: Session, product_id: int, organization_id: int) -> Product | None:
+    """Product ``product_id`` when it is the organization's (another's is unknown here)."""
+    product = session.get(Product, product_id)
+    return product if product is not None and product.organization_id == organization_id else None
+
+
 def _master(
-    session: Session, master_id: int | None, product: Product | None = None
+    session: Session,
+    master_id: int | None,
+    organization_id: int,
+    product: Product | None = None,
 ) -> Product | None:
     if master_id is None:
         return None
-    master = session.get(Product, master_id)
+    master = _product_of(session, master_id, organization_id)
     if master is None:
         raise UnknownReference(MASTER_FIELD, master_id, "product")
     if product is not None and master.id == product.id:
@@ -510,10 +528,18 @@ def default_cost_sql() -> ColumnElement:
 
 @dataclass(frozen=True)
 class ListQuery:
+    """Which products of an organization to list, in what order, which page."""
+
+    organization_id: int
     where: ColumnElement | None = None
     order_by: list[ColumnElement] = field(default_factory=list)
     count: int | None = None
     offset: int = 0
+
+    def condition(self) -> ColumnElement:
+        """The WHERE clause: the organization's products the filter matches."""
+        mine = Product.organization_id == self.organization_id
+        return mine if self.where is None else mine & self.where
 
 
 LIST_COLUMNS = (
@@ -557,16 +583,14 @@ _PAGE = select(Product.id, Product.version)
 
 
 def count(connection: Connection, query: ListQuery) -> int:
-    statement = _COUNT_ALL if query.where is None else _COUNT_ALL.where(query.where)
-    return connection.scalar(statement)
+    return connection.scalar(_COUNT_ALL.where(query.condition()))
 
 
 def page(connection: Connection, query: ListQuery, batch: int = 1000) -> Iterator[Row]:
     """(id, version) of the matching products in list order: cheap rows that tell which
     renders a cache can still serve. Pages of up to ``batch`` rows are fetched at once,
     longer lists are streamed from the database ``batch`` rows at a time."""
-    statement = _PAGE if query.where is None else _PAGE.where(query.where)
-    statement = statement.order_by(*query.order_by, Product.id)
+    statement = _PAGE.where(query.condition()).order_by(*query.order_by, Product.id)
     if query.count is not None:
         statement = statement.limit(query.count)
     if query.offset:

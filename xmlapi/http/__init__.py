@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from xmlapi.http import auth, endpoints, errors, locks
+from xmlapi.http import auth, endpoints, errors, locks, scope
 from xmlapi.http.cache import RenderCache
 from xmlapi.http.faces import Face
 
@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before any rule is made
     errors.init_app(app)
     auth.init_app(app)
+    scope.init_app(app)  # after authentication, before lock claims
     app.before_request(locks.claim_locks)
 
 

@@ -1,4 +1,5 @@
-"""Who is calling: HTTP Basic credentials open a session, its cookie carries it on.
+"""Who is calling: HTTP Basic credentials open a session, its cookie carries it on;
+routes whose registry entry accepts tokens also take a bearer token.
 
 A request with a live ``LS_SERVER_SESSION_ID`` cookie is authenticated by it without
 rehashing any password, even when Basic credentials of the same user come along (as
@@ -7,6 +8,9 @@ cookie and open a new session. Requests with Basic credentials and no cookie sha
 live session the same credentials from the same app opened last (clients without a
 cookie jar LOCK, PUT and UNLOCK that way); each worker checks such credentials with the
 slow hash once, then knows them by a keyed digest.
+
+A token (``xmlapi create-token``) comes as ``Authorization: Bearer <token>`` or as
+``?bearer_token=<token>``; it works in its own organization and opens no session.
 """
 
 from __future__ import annotations
@@ -22,13 +26,14 @@ from typing import NoReturn
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from xmlapi.catalog import auth
+from xmlapi.catalog import auth, organizations
 from xmlapi.catalog.auth import SessionInfo
 from xmlapi.db import get_connection, get_session
 from xmlapi.http import endpoints, limits
 from xmlapi.http.common import settings
 
 COOKIE = "LS_SERVER_SESSION_ID"
+TOKEN_PARAMETER = "bearer_token"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
 
@@ -69,6 +74,11 @@ def authenticate() -> None:
     entry = endpoints.lookup(request.endpoint, request.method)
     if entry is None or entry.public:
         return
+    if entry.tokens:
+        bearer = _bearer_token()
+        if bearer is not None:
+            g.identity = _token_identity(bearer)
+            return
     credentials = _credentials()
     token = _cookie_token()
     connection = get_connection()
@@ -98,6 +108,36 @@ def _credentials() -> Credentials | None:
     if not auth.usable_user_name(parsed.username):
         _refuse_login()
     return Credentials(parsed.username, parsed.password or "")
+
+
+def _bearer_token() -> str | None:
+    """The request's bearer token (header first, then the query parameter), or None."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    return request.args.get(TOKEN_PARAMETER)
+
+
+def _token_identity(token: str) -> SessionInfo:
+    """The identity a live token gives, or 401 (a wrong token counts as a failed login)."""
+    connection = get_connection()
+    info = organizations.find_token(connection, token) if _TOKEN.fullmatch(token) else None
+    if info is None:
+        limits.spend_login()
+        raise AuthenticationFailed("Unknown or expired token.")
+    organizations.note_use(connection, info, every=dt.timedelta(seconds=60))
+    now = dt.datetime.now(dt.UTC)
+    return SessionInfo(
+        id=f"token:{info.id}",  # locks see a writer that holds none
+        user_id=info.user_id,
+        user_name=info.user_name,
+        app_id=None,
+        read_only=info.read_only,
+        expires=info.expires or now + dt.timedelta(days=1),
+        last_seen=now,
+        organization_id=info.organization_id,
+    )
 
 
 def _refuse_login() -> NoReturn:

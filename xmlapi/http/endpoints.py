@@ -29,6 +29,7 @@ class Endpoint:
     contract: bool = True  # False: our extension, not in the legacy contract
     read_only_ok: bool = False  # read-only users and apps may call it though it is no GET
     public: bool = False  # answered without authentication (and so without a rate limit)
+    tokens: bool = False  # bearer tokens authenticate it too (the JSON faces)
     prefix: str = "/api"  # the face's prefix, which ``path`` is relative to
 
     @property

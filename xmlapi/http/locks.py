@@ -40,4 +40,5 @@ def claim_locks() -> None:
     session = get_session()
     if product_id is not None:
         locks.require(session, product_id, identity.id, lock_ttl())
-    locks.claim(session, locks.Claim(identity.id, lock_ttl(), product_id))
+    claim = locks.Claim(identity.id, lock_ttl(), product_id, identity.organization_id)
+    locks.claim(session, claim)

@@ -3,6 +3,7 @@
 from xmlapi.models.auth import ApiSession, App, User
 from xmlapi.models.costs import SupplierCost
 from xmlapi.models.locks import ProductLock
+from xmlapi.models.organizations import ApiToken, Membership, Organization
 from xmlapi.models.photos import PhotoBlob, PhotoScale, ProductPhoto
 from xmlapi.models.products import Product, RelatedProduct
 from xmlapi.models.reference import (
@@ -21,8 +22,11 @@ from xmlapi.models.serials import SerialNumber
 
 __all__ = [
     "ApiSession",
+    "ApiToken",
     "App",
     "Currency",
+    "Membership",
+    "Organization",
     "PhotoBlob",
     "PhotoScale",
     "PosCategory",

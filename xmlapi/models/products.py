@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from xmlapi.db import Base
+from xmlapi.models.organizations import DEFAULT_ORGANIZATION
 from xmlapi.models.reference import Currency, PosCategory, TaxExemption, WebCategory
 from xmlapi.models.types import (
     LongText,
@@ -37,11 +38,20 @@ NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 class Product(Base):
     __tablename__ = "products"
-    __table_args__ = NEVER_REUSE_IDS
+    # Codes are unique within an organization (NULLs never clash).
+    __table_args__ = (
+        UniqueConstraint("organization_id", "code"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(default=1)
-    code: Mapped[str | None] = mapped_column(String(1023), unique=True)
+    # Rows made outside a request (demo, imports, tests) land in organization 1; a
+    # request's writes are held to its own organization by its lock claim.
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id"), index=True, default=DEFAULT_ORGANIZATION
+    )
+    code: Mapped[str | None] = mapped_column(String(1023))
     description: Mapped[LongText | None]
     short_description: Mapped[LongText | None]
     long_web_description: Mapped[str | None] = mapped_column(Text)

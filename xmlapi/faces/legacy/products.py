@@ -16,6 +16,7 @@ from xmlapi.faces.legacy.common import parse_body, parse_edit_body, xml_response
 from xmlapi.faces.legacy.xml import render
 from xmlapi.http.common import if_match, list_items, photo_store, pricing, renders
 from xmlapi.http.listing import list_bodies
+from xmlapi.http.scope import current_scope
 
 bp = Blueprint("products", __name__)
 
@@ -73,6 +74,7 @@ def list_query(rules: Pricing) -> products.ListQuery:
     where = filters.parse_filter(args["filter"], fields) if "filter" in args else None
     order_by = filters.parse_order_by(args["order_by"], fields) if "order_by" in args else []
     return products.ListQuery(
+        organization_id=current_scope().organization_id,
         where=where,
         order_by=order_by,
         count=_whole_number("count", minimum=0),
@@ -103,7 +105,8 @@ def create() -> Response:
     changes = payloads.load_product(parse_body("product", READ_ONLY))
     session = get_session()
     answer = DetailAnswer()
-    product = products.create(session, changes, pricing(), prepare=answer)
+    organization_id = current_scope().organization_id
+    product = products.create(session, changes, pricing(), organization_id, prepare=answer)
     return answer.response(201, Location=f"/api/products/{product.id}/")
 
 

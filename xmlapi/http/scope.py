@@ -1,0 +1,64 @@
+"""The organization a request works in: the caller's (a session's user's first one, a
+token's own). A product of another organization in the URL answers 404 before the view
+runs, whatever the resource under it."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request
+from werkzeug.exceptions import Forbidden
+
+from xmlapi.catalog import organizations
+from xmlapi.catalog.organizations import Scope
+from xmlapi.db import get_connection
+
+
+def current_scope() -> Scope:
+    return g.scope
+
+
+def scope_request() -> None:
+    """Before every authenticated request: set its scope; 404 when the URL names a
+    product outside it."""
+    identity = g.get("identity")
+    if identity is None:
+        return
+    if identity.organization_id is None:
+        raise Forbidden("This user belongs to no organization.")
+    g.scope = Scope(identity.organization_id)
+    product_id = (request.view_args or {}).get("product_id")
+    if product_id is not None:
+        organizations.check_product(g.scope, product_id, _organization_of(product_id))
+
+
+class ProductOrganizations:
+    """Each worker's memory of which organization a product belongs to: products never
+    move and ids are never reused, so an answer holds for good (a product deleted since
+    is answered 404 by the view)."""
+
+    SIZE = 65536
+
+    def __init__(self) -> None:
+        self._organizations: dict[int, int] = {}
+
+    def get(self, product_id: int) -> int | None:
+        return self._organizations.get(product_id)
+
+    def put(self, product_id: int, organization_id: int) -> None:
+        if len(self._organizations) >= self.SIZE:
+            self._organizations.clear()  # rare; every entry is one indexed statement away
+        self._organizations[product_id] = organization_id
+
+
+def _organization_of(product_id: int) -> int | None:
+    known: ProductOrganizations = current_app.extensions["xmlapi.product_organizations"]
+    organization_id = known.get(product_id)
+    if organization_id is None:
+        organization_id = organizations.organization_of(get_connection(), product_id)
+        if organization_id is not None:
+            known.put(product_id, organization_id)
+    return organization_id
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["xmlapi.product_organizations"] = ProductOrganizations()
+    app.before_request(scope_request)
