@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xmlapi.catalog.vocabulary import WRITABLE_FLAGS
+
 
 @dataclass(frozen=True)
 class Field:
@@ -42,21 +44,7 @@ FIELDS: tuple[Field, ...] = (
     Field("master_product/product", "master_id", "reference"),
     Field("categories/pos/category", "pos_category_id", "reference"),
     Field("categories/web/category", "web_category_id", "reference"),
-    *_group(
-        "flags",
-        "flag",
-        "current",
-        "editable",
-        "gift_card",
-        "inventoried",
-        "new_import",
-        "new_update",
-        "no_live_rules",
-        "no_profit",
-        "serialized",
-        "web",
-        "editable_sell",
-    ),
+    *_group("flags", "flag", *WRITABLE_FLAGS),
     Field("manufacturer_part_number", "manufacturer_part_number"),
     Field("manufacturer_pricing_option_code", "manufacturer_pricing_option_code"),
     Field("gl_product/asset", "gl_asset"),
