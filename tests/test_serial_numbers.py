@@ -268,11 +268,11 @@ def test_the_registry_marks_serial_writes_as_ours_under_the_lock():
 
 
 def test_a_serial_added_twice_at_once_is_a_409_for_the_second(client, product, monkeypatch):
-    from xmlapi.catalog import serials
+    from xmlapi.catalog import serial_numbers
 
     # Both writers passed the look-up before either committed: the database refuses
     # the second at its flush.
-    monkeypatch.setattr(serials, "_check_unique", lambda *args: None)
+    monkeypatch.setattr(serial_numbers, "_check_unique", lambda *args: None)
     first = client.post(serials_url(product), data=serial_document("SN-RACE"))
     assert first.status_code == 201
     second = client.post(serials_url(product), data=serial_document("SN-RACE"))

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xmlapi import models
-from xmlapi.catalog import costs, products, serials, stock
+from xmlapi.catalog import costs, inventory, products, serial_numbers
 from xmlapi.catalog.pricing import Pricing
 
 SIMPLE_PRODUCTS = (
@@ -120,9 +120,11 @@ def _stock_and_costs(session: Session, product, suppliers, warehouse, number: in
         )
     if product.serialized:
         for serial in ("TB-0001", "TB-0002", "TB-0003"):
-            serials.create(session, product.id, {"serial": serial, "warehouse_id": warehouse.id})
+            serial_numbers.create(
+                session, product.id, {"serial": serial, "warehouse_id": warehouse.id}
+            )
     else:
-        stock.update(
+        inventory.update(
             session,
             product.id,
             {"available": Decimal(12 + 7 * number), "reserved": Decimal(number % 3)},

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
-from xmlapi.catalog import reference, stock
+from xmlapi.catalog import inventory, reference
 from xmlapi.catalog.errors import (
     Conflict,
     InvalidValue,
@@ -233,7 +233,7 @@ def change(
     _apply(session, product, changes, pricing)
     stamp(product)  # a change of related products alone must move version and modified too
     if changes.get("serialized"):
-        stock.recount(session, product)  # available follows the serials from now on
+        inventory.recount(session, product)  # available follows the serials from now on
 
 
 def delete(

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Row
 from sqlalchemy.orm import Session
 
-from xmlapi.catalog import costs, photos, pricing, products, reference, serials, stock
+from xmlapi.catalog import costs, inventory, photos, pricing, products, reference, serial_numbers
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.catalog.readmodel import (
     NO_COSTS,
@@ -126,7 +126,7 @@ def list_item_of(row: Row, sell_price: Any) -> ListItem:
 
 def stock_levels(session: Session, product_id: int) -> StockLevels:
     """The product's stock levels and total; raises NotFound."""
-    return stock_of(stock.levels(session, product_id))
+    return stock_of(inventory.levels(session, product_id))
 
 
 def stock_of(levels: Any) -> StockLevels:
@@ -138,7 +138,7 @@ def stock_of(levels: Any) -> StockLevels:
         levels.coming_for_customer,
         levels.warehouses,
         levels.in_transit,
-        stock.total(levels),
+        inventory.total(levels),
     )
 
 
@@ -176,12 +176,12 @@ def cost_line_of(cost: SupplierCost, product: Product) -> CostLine:
 
 def serial_list(session: Session, product_id: int) -> tuple[Serial, ...]:
     """The product's serial numbers in id order; raises NotFound."""
-    return tuple(serial_of(serial) for serial in serials.listing(session, product_id))
+    return tuple(serial_of(serial) for serial in serial_numbers.listing(session, product_id))
 
 
 def serial(session: Session, product_id: int, serial_id: int) -> Serial:
     """One serial number of the product; raises NotFound."""
-    return serial_of(serials.get(session, product_id, serial_id))
+    return serial_of(serial_numbers.get(session, product_id, serial_id))
 
 
 def serial_of(serial: SerialNumber) -> Serial:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from xmlapi.catalog import reads, stock
+from xmlapi.catalog import inventory, reads
 from xmlapi.db import get_session
 from xmlapi.faces.legacy import payloads
 from xmlapi.faces.legacy.common import parse_edit_body, xml_response
@@ -24,7 +24,7 @@ def detail(product_id: int) -> Response:
 def update(product_id: int) -> Response:
     edit = parse_edit_body("inventory", ("total",), lambda: _render(product_id))
     changes = payloads.load_inventory(edit.root, edit.stored)
-    stock.update(get_session(), product_id, changes)
+    inventory.update(get_session(), product_id, changes)
     return detail(product_id)
 
 

@@ -15,8 +15,8 @@ from typing import Any
 from lxml import etree
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
+from xmlapi.catalog.inventory import LEVELS
 from xmlapi.catalog.reference import Kind
-from xmlapi.catalog.stock import LEVELS
 from xmlapi.catalog.vocabulary import WRITABLE_FLAGS
 from xmlapi.faces.legacy.xml.parse import element_to_dict
 from xmlapi.models.types import COST, MEASURE, MONEY, PERCENT, QUANTITY, RATE, ExactDecimal

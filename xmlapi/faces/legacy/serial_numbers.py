@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from xmlapi.catalog import reads, serials
+from xmlapi.catalog import reads, serial_numbers
 from xmlapi.db import get_session
 from xmlapi.faces.legacy import payloads
 from xmlapi.faces.legacy.common import parse_body, parse_edit_body, xml_response
@@ -25,7 +25,7 @@ def list_serials(product_id: int) -> Response:
 @bp.post(LIST)
 def create(product_id: int) -> Response:
     values = payloads.load_serial_number(parse_body("serial_number"))
-    serial_id = serials.create(get_session(), product_id, values)
+    serial_id = serial_numbers.create(get_session(), product_id, values)
     location = f"/api/products/{product_id}/serial_numbers/{serial_id}/"
     return _serial_response(product_id, serial_id, 201, Location=location)
 
@@ -39,13 +39,13 @@ def detail(product_id: int, serial_id: int) -> Response:
 def update(product_id: int, serial_id: int) -> Response:
     edit = parse_edit_body("serial_number", (), lambda: _render(product_id, serial_id))
     values = payloads.load_serial_number(edit.root, edit.stored)
-    serials.update(get_session(), product_id, serial_id, values)
+    serial_numbers.update(get_session(), product_id, serial_id, values)
     return _serial_response(product_id, serial_id)
 
 
 @bp.delete(ITEM)
 def delete(product_id: int, serial_id: int) -> Response:
-    serials.delete(get_session(), product_id, serial_id)
+    serial_numbers.delete(get_session(), product_id, serial_id)
     path = f"products/{product_id}/serial_numbers"
     return xml_response(render.deleted("serial_number", path, serial_id))
 

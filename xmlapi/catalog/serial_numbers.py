@@ -2,7 +2,7 @@
 
 A serial is unique per product; only a product with ``serialized`` set takes new ones
 (those it has keep being readable, changeable and deletable when the flag goes off).
-Every write recounts the product's available stock (``stock.recount``).
+Every write recounts the product's available stock (``inventory.recount``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from xmlapi.catalog import reference, stock
+from xmlapi.catalog import inventory, reference
 from xmlapi.catalog.costs import check_not_negative
 from xmlapi.catalog.errors import Conflict, NotFound, RuleBroken
 from xmlapi.catalog.products import get_plain
@@ -114,4 +114,4 @@ def _duplicate(_exc: IntegrityError | None = None) -> Conflict:
 
 def _settle(session: Session, product: Product) -> None:
     session.flush()
-    stock.recount(session, product)
+    inventory.recount(session, product)
