@@ -1,4 +1,4 @@
-"""Stock levels (catalog/stock.py)."""
+"""Stock levels (catalog/inventory.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Serial numbers and the stock they drive (catalog/serials.py)."""
+"""Serial numbers and the stock they drive (catalog/serial_numbers.py)."""
 
 from __future__ import annotations
 

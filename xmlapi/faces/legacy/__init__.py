@@ -13,9 +13,9 @@ from xmlapi.faces.legacy import (
     locks,
     photos,
     products,
+    reference,
     serial_numbers,
     sessions,
-    setup,
 )
 from xmlapi.faces.legacy.endpoints import ENDPOINTS
 from xmlapi.http.faces import Face
@@ -33,7 +33,7 @@ FACE = Face(
         photos.bp,
         locks.bp,
         sessions.bp,
-        setup.bp,
+        reference.bp,
     ),
     endpoints=ENDPOINTS,
     write_error=errors.write_error,

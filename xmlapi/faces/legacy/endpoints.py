@@ -181,28 +181,28 @@ for _kind in KINDS:
     _label = _kind.label
     ENDPOINTS += (
         Endpoint(
-            f"setup.{_kind.plural}_list",
+            f"reference.{_kind.plural}_list",
             "GET",
             f"/{_kind.path}/",
             f"List the {_kind.labels}",
             contract=False,
         ),
         Endpoint(
-            f"setup.{_kind.plural}_create",
+            f"reference.{_kind.plural}_create",
             "POST",
             f"/{_kind.path}/",
             f"Create a {_label}",
             contract=False,
         ),
         Endpoint(
-            f"setup.{_kind.plural}_detail",
+            f"reference.{_kind.plural}_detail",
             "GET",
             f"/{_kind.path}/(d+)/",
             f"One {_label}",
             contract=False,
         ),
         Endpoint(
-            f"setup.{_kind.plural}_update",
+            f"reference.{_kind.plural}_update",
             "PUT",
             f"/{_kind.path}/(d+)/",
             f"Update a {_label}",

@@ -14,7 +14,7 @@ from xmlapi.faces.legacy import payloads
 from xmlapi.faces.legacy.common import parse_body, parse_edit_body, xml_response
 from xmlapi.faces.legacy.xml import render
 
-bp = Blueprint("setup", __name__)
+bp = Blueprint("reference", __name__)
 
 
 def list_items(plural: str) -> Response:
