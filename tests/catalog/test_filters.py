@@ -11,8 +11,8 @@ from sqlalchemy import select
 from tests.catalog.conftest import add_product
 from xmlapi.catalog import filters
 from xmlapi.catalog.filters import AllOf, Comparison, InvalidQuery, Not
+from xmlapi.catalog.listing import filter_fields
 from xmlapi.catalog.pricing import Pricing
-from xmlapi.catalog.products import filter_fields
 from xmlapi.models import Product
 
 FIELDS = filter_fields(Pricing())

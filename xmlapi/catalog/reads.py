@@ -17,7 +17,16 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Row
 from sqlalchemy.orm import Session
 
-from xmlapi.catalog import costs, inventory, photos, pricing, products, reference, serial_numbers
+from xmlapi.catalog import (
+    costs,
+    inventory,
+    listing,
+    photos,
+    pricing,
+    products,
+    reference,
+    serial_numbers,
+)
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.catalog.readmodel import (
     NO_COSTS,
@@ -101,12 +110,12 @@ def list_items(
     """The list items of these products by id, in one statement (a product deleted
     meanwhile is missing)."""
     price_column = rules.sell_price_column()
-    rows = products.list_rows(connection, product_ids)
+    rows = listing.list_rows(connection, product_ids)
     return {ident: list_item_of(row, getattr(row, price_column)) for ident, row in rows.items()}
 
 
 def list_item_of(row: Row, sell_price: Any) -> ListItem:
-    """A list item from a row of ``products.LIST_COLUMNS`` and its photo keys."""
+    """A list item from a row of ``listing.LIST_COLUMNS`` and its photo keys."""
     return ListItem(  # positional: lists build up to 100 000 of these
         row.id,
         row.version,
@@ -117,7 +126,7 @@ def list_item_of(row: Row, sell_price: Any) -> ListItem:
         sell_price,
         row.description,
         stock_of(row),
-        tuple(products.photo_ids(row.photo_keys)),
+        tuple(listing.photo_ids(row.photo_keys)),
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, request
 
-from xmlapi.catalog import filters, products, reads
+from xmlapi.catalog import filters, listing, products, reads
 from xmlapi.catalog.filters import InvalidQuery
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.db import get_connection, get_session
@@ -51,29 +51,29 @@ def list_products() -> Response:
     query = list_query(rules)  # a bad query is a 400 before anything is streamed
     # Counting before the first byte also runs the filter once: whatever the database
     # makes of it answers as XML, not as a broken stream.
-    total = products.count(get_connection(), query)
+    total = listing.count(get_connection(), query)
     if query.count is not None and query.count <= WHOLE_PAGE:
         body = b"".join(_list_document(query, rules, total))
         return Response(body, content_type=render.CONTENT_TYPE)
     return xml_stream(_list_document(query, rules, total))
 
 
-def _list_document(query: products.ListQuery, rules: Pricing, total: int) -> Iterator[bytes]:
+def _list_document(query: listing.ListQuery, rules: Pricing, total: int) -> Iterator[bytes]:
     # Runs while the answer streams, inside the context stream_with_context re-enters:
     # the request's connection is the one the count used, closed at the end.
     connection = get_connection()
-    keys = products.page(connection, query)
+    keys = listing.page(connection, query)
     items = list_bodies(connection, keys, rules, render.list_item_bytes, list_items())
     yield from render.stream_list("products", {"total_count": str(total)}, items)
 
 
-def list_query(rules: Pricing) -> products.ListQuery:
+def list_query(rules: Pricing) -> listing.ListQuery:
     """The list query of ``?filter=&order_by=&count=&offset=``; raises InvalidQuery."""
-    fields = products.filter_fields(rules)
+    fields = listing.filter_fields(rules)
     args = request.args
     where = filters.parse_filter(args["filter"], fields) if "filter" in args else None
     order_by = filters.parse_order_by(args["order_by"], fields) if "order_by" in args else []
-    return products.ListQuery(
+    return listing.ListQuery(
         organization_id=current_scope().organization_id,
         where=where,
         order_by=order_by,
