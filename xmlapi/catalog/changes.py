@@ -22,17 +22,13 @@ from xmlapi.models.products import stamp
 def changed_products(session: Session) -> set[int]:
     """Ids of the stored products the session's pending changes change (rows under a
     product count for it; new products and lock rows do not)."""
-    ids = set()
-    for row in (*session.dirty, *session.deleted, *session.new):
-        if isinstance(row, Product):
-            if row not in session.new and (row in session.deleted or session.is_modified(row)):
-                ids.add(row.id)
-        elif not isinstance(row, ProductLock) and getattr(row, "product_id", None) is not None:
-            ids.add(row.product_id)
-    return ids
+    own = {row.id for row in session.deleted if isinstance(row, Product)}
+    own.update(row.id for row in _products_whose_collections_changed(session))
+    return own | _products_of_changed_rows(session)
 
 
 def _products_of_changed_rows(session: Session) -> set[int]:
+    """Products of the rows under a product that are new, deleted or really changed."""
     return {
         row.product_id
         for row in (*session.dirty, *session.deleted, *session.new)
