@@ -145,31 +145,38 @@ class DetailAnswer:
         session = get_session()
         self.product_id = product.id
         self.tag = products.version_tag(session.connection(), product.id)
-        detail = reads.product_detail(session, product.id, pricing())
-        self.body = render.to_bytes(render.product(detail))
+        self.body = _render_detail(product.id)
 
     def response(self, status: int = 200, **headers: str) -> Response:
         renders().put(self.product_id, self.tag, self.body)
-        response = Response(self.body, status, headers, content_type=render.CONTENT_TYPE)
-        response.set_etag(self.tag)
-        return response
+        return _detail(self.body, self.tag, status, headers)
 
 
-def _detail_response(product_id: int, status: int = 200, **headers: str) -> Response:
+def _detail_response(product_id: int) -> Response:
     """The full render, from the worker's cache when the product has not changed since;
     304 when the client's copy (If-None-Match) is current."""
     tag = products.version_tag(get_connection(), product_id)
     # If-None-Match compares weakly (RFC 9110 13.1.2): W/"tag" matches "tag".
-    if status == 200 and request.if_none_match.contains_weak(tag):
+    if request.if_none_match.contains_weak(tag):
         response = Response(status=304)
-    else:
-        body = renders().get(product_id, tag)
-        if body is None:
-            # Rendered from what is read now; if a write slipped in after the tag was read,
-            # the entry is filed under the old tag and never found again.
-            product = reads.product_detail(get_session(), product_id, pricing())
-            body = render.to_bytes(render.product(product))
-            renders().put(product_id, tag, body)
-        response = Response(body, status, headers, content_type=render.CONTENT_TYPE)
+        response.set_etag(tag)
+        return response
+    body = renders().get(product_id, tag)
+    if body is None:
+        # Rendered from what is read now; if a write slipped in after the tag was read,
+        # the entry is filed under the old tag and never found again.
+        body = _render_detail(product_id)
+        renders().put(product_id, tag, body)
+    return _detail(body, tag)
+
+
+def _render_detail(product_id: int) -> bytes:
+    return render.to_bytes(
+        render.product(reads.product_detail(get_session(), product_id, pricing()))
+    )
+
+
+def _detail(body: bytes, tag: str, status: int = 200, headers: dict | None = None) -> Response:
+    response = Response(body, status, headers, content_type=render.CONTENT_TYPE)
     response.set_etag(tag)
     return response
