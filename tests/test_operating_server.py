@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -64,7 +65,12 @@ def test_metrics_count_a_request_under_its_endpoint_name_across_two_workers(
                 if len(_processes_that_counted(tmp_path / "metrics")) == 2:
                     break
             assert len(_processes_that_counted(tmp_path / "metrics")) == 2
-            # Each scrape, whichever worker answers it, sums every worker's counts.
+            # A worker counts a request once its answer is out: wait (bounded) until the
+            # last one is counted, then each scrape, whichever worker answers it, sums
+            # every worker's counts.
+            deadline = time.monotonic() + 5
+            while _count(base) != float(sent) and time.monotonic() < deadline:
+                time.sleep(0.05)
             assert {_count(base) for _ in range(6)} == {float(sent)}
     finally:
         empty_tables(engine)
