@@ -3,6 +3,7 @@
 from xmlapi.models.auth import ApiSession, App, User
 from xmlapi.models.costs import SupplierCost
 from xmlapi.models.locks import ProductLock
+from xmlapi.models.orders import Box, BoxItem, BoxItemCustomField, Order
 from xmlapi.models.organizations import ApiToken, Membership, Organization
 from xmlapi.models.photos import PhotoBlob, PhotoScale, ProductPhoto
 from xmlapi.models.products import Product, RelatedProduct
@@ -24,8 +25,12 @@ __all__ = [
     "ApiSession",
     "ApiToken",
     "App",
+    "Box",
+    "BoxItem",
+    "BoxItemCustomField",
     "Currency",
     "Membership",
+    "Order",
     "Organization",
     "PhotoBlob",
     "PhotoScale",
