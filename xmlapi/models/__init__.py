@@ -5,6 +5,7 @@ from xmlapi.models.costs import SupplierCost
 from xmlapi.models.locks import ProductLock
 from xmlapi.models.organizations import ApiToken, Membership, Organization
 from xmlapi.models.photos import PhotoBlob, PhotoScale, ProductPhoto
+from xmlapi.models.product_fields import ProductFieldRow
 from xmlapi.models.products import Product, RelatedProduct
 from xmlapi.models.reference import (
     Currency,
@@ -33,6 +34,7 @@ __all__ = [
     "Product",
     "ProductClass",
     "ProductColor",
+    "ProductFieldRow",
     "ProductLock",
     "ProductPhoto",
     "ProductSize",
