@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from xmlapi.catalog.errors import NotFound, RuleBroken
+from xmlapi.catalog.errors import InvalidValue, NotFound, RuleBroken
 from xmlapi.catalog.writes import committing
 from xmlapi.models import Product, SerialNumber
 
@@ -70,3 +71,24 @@ def update(session: Session, product_id: int, changes: Mapping[str, Decimal | No
     with committing(session):
         for name, value in changes.items():
             setattr(product, name, value if value is not None else Decimal(0))
+
+
+def set_on_hand(product: Product, quantity: Decimal, field: str = "on_hand") -> None:
+    """Make the product's stock on hand (``total``) ``quantity`` by setting what is
+    available; the other levels stay. Raises RuleBroken for a serialized product (its
+    serials decide) and InvalidValue when the others already hold more than that."""
+    if product.serialized:
+        raise RuleBroken(
+            "A serialized product's stock is the count of its serials in stock.",
+            {field: "Follows the serial numbers; add, change or delete those instead."},
+        )
+    # A product not yet flushed has no levels yet (the columns' defaults are 0).
+    stored = {name: getattr(product, name) or Decimal(0) for name in LEVELS}
+    elsewhere = total(SimpleNamespace(**(stored | {"available": Decimal(0)})))
+    if quantity < elsewhere:
+        raise InvalidValue(
+            "The stock on hand cannot be less than what is reserved, in other "
+            "warehouses and in transit.",
+            {field: f"Must be at least {elsewhere} (reserved, in warehouses, in transit)."},
+        )
+    product.available = quantity - elsewhere

@@ -87,6 +87,18 @@ def first_organization_sql():
     return _FIRST_ORGANIZATION
 
 
+_MEMBER = select(Membership.id).where(
+    Membership.user_id == bindparam("user_id"),
+    Membership.organization_id == bindparam("organization_id"),
+)
+
+
+def member_of(connection: Connection, user_id: int, organization_id: int) -> bool:
+    """Whether the user is a member of the organization (one indexed statement)."""
+    values = {"user_id": user_id, "organization_id": organization_id}
+    return connection.execute(_MEMBER, values).first() is not None
+
+
 def is_member(session: Session, user_id: int, organization_id: int) -> bool:
     statement = select(Membership.id).where(
         Membership.user_id == user_id, Membership.organization_id == organization_id

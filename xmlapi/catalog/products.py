@@ -78,7 +78,18 @@ def version_tag(connection: Connection, product_id: int) -> str:
     row = connection.execute(_VERSION, {"product_id": product_id}).first()
     if row is None:
         raise NotFound(f"No product with id {product_id}.")
-    return f"{product_id}-{row[0]}-{row[1]}"
+    return tag_of(product_id, row[0], row[1])
+
+
+def tag_of(product_id: int, version: int, generation: int) -> str:
+    """The version tag of a product at ``version`` with reference data at ``generation``."""
+    return f"{product_id}-{version}-{generation}"
+
+
+def generation_sql():
+    """The reference data's generation, as a scalar subquery (for a read that needs a
+    product's tag along with its row)."""
+    return _VERSION.selected_columns[1]
 
 
 def check_version(session: Session, product_id: int, if_match: Collection[str] | None) -> None:

@@ -217,3 +217,89 @@ class ListItem:
     description: str | None
     stock: StockLevels
     photo_ids: tuple[int, ...]  # in sort order
+
+
+# The JSON faces' product (spec/products-json-api-orgs.txt) ----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """An amount of money; ``currency`` is its ISO 4217 code (None: none recorded)."""
+
+    amount: Decimal
+    currency: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Weight:
+    """A weight in one of ``product_fields.WEIGHT_UNITS``."""
+
+    amount: Decimal
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomField:
+    value: str
+    type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFields:
+    """What the JSON faces show of a product (and of a box item copied from one).
+
+    ``quantity`` is the stock on hand; ``image_photo_id`` is the photo that stands for
+    the image when no ``image_link`` is set (None otherwise).
+    """
+
+    code: str | None
+    description: str | None
+    part_number: str | None
+    kind: str | None
+    quantity: Decimal
+    unit_price: Price | None
+    unit_weight: Weight | None
+    image_link: str | None
+    image_photo_id: int | None
+    link: str | None
+    pick_location: str | None
+    origin_country_code: str | None
+    joint_production: bool | None
+    commodity_code: str | None
+    net_cost_code: str | None
+    net_cost_begin_date: dt.datetime | None
+    net_cost_end_date: dt.datetime | None
+    producer_info_code: str | None
+    preference_criteria_code: str | None
+    scheduleb_commodity_code: str | None
+    export_type_code: str | None
+    ups: str | None
+    ean: str | None
+    isbn: str | None
+    custom_fields: tuple[tuple[str, CustomField], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a product's data came from: this catalog records no outside source, so a
+    product was retrieved when created and updated when last modified."""
+
+    account: str | None
+    channel: str | None
+    id: str | None
+    name: str | None
+    retrieved_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProductSheet:
+    """A product as the JSON faces show it."""
+
+    id: int
+    organization_id: int
+    tag: str  # the product's version tag (its ETag), as ``products.version_tag`` gives it
+    fields: ProductFields
+    source: Source
+    created: dt.datetime
+    modified: dt.datetime

@@ -23,6 +23,7 @@ from xmlapi.catalog import (
     listing,
     photos,
     pricing,
+    product_sheets,
     products,
     reference,
     serial_numbers,
@@ -33,13 +34,18 @@ from xmlapi.catalog.readmodel import (
     CostLine,
     ListItem,
     Photo,
+    Price,
     ProductDetail,
+    ProductFields,
+    ProductSheet,
     ReferenceItem,
     ReferenceValue,
     Related,
     Scale,
     Serial,
+    Source,
     StockLevels,
+    Weight,
 )
 from xmlapi.catalog.reference import KINDS_BY_PLURAL, Kind
 from xmlapi.models import Product, ProductPhoto, SerialNumber, SupplierCost
@@ -127,6 +133,53 @@ def list_item_of(row: Row, sell_price: Any) -> ListItem:
         row.description,
         stock_of(row),
         tuple(listing.photo_ids(row.photo_keys)),
+    )
+
+
+# The JSON faces' product ---------------------------------------------------------------
+
+
+def product_sheet(connection: Connection, product_id: int, rules: Pricing) -> ProductSheet:
+    """The product as the JSON faces show it, in one statement; raises NotFound."""
+    return sheet_of(product_sheets.sheet_row(connection, product_id), rules)
+
+
+def sheet_page(
+    connection: Connection, query: product_sheets.SheetQuery, rules: Pricing
+) -> tuple[int, list[ProductSheet]]:
+    """How many products the query matches and its page of sheets, in two statements."""
+    total, rows = product_sheets.sheet_page(connection, query)
+    return total, [sheet_of(row, rules) for row in rows]
+
+
+def sheet_of(row: Row, rules: Pricing) -> ProductSheet:
+    """A sheet from a row of ``product_sheets`` (its columns by name)."""
+    return ProductSheet(
+        id=row.id,
+        organization_id=row.organization_id,
+        tag=products.tag_of(row.id, row.version, row.generation),
+        fields=fields_of(row, rules),
+        source=Source(None, None, None, None, row.created, row.modified),
+        created=row.created,
+        modified=row.modified,
+    )
+
+
+def fields_of(row: Row, rules: Pricing) -> ProductFields:
+    """The JSON fields of a product row: the price under the pricing rule in the
+    product's currency, the stock on hand, and the first photo for the image when no
+    image link is set."""
+    amount = getattr(row, rules.sell_price_column())
+    weight = row.weight_amount
+    return ProductFields(
+        code=row.code,
+        description=row.description,
+        quantity=inventory.total(row),
+        unit_price=None if amount is None else Price(amount, row.currency_code),
+        unit_weight=None if weight is None else Weight(weight, row.weight_unit),
+        image_photo_id=row.first_photo_id if row.image_link is None else None,
+        custom_fields=product_sheets.custom_fields_of(row.custom_fields),
+        **{name: getattr(row, name) for name in product_sheets.STORED},
     )
 
 

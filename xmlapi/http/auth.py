@@ -129,7 +129,7 @@ def _token_identity(token: str) -> SessionInfo:
     organizations.note_use(connection, info, every=dt.timedelta(seconds=60))
     now = dt.datetime.now(dt.UTC)
     return SessionInfo(
-        id=f"token:{info.id}",  # locks see a writer that holds none
+        id=f"{TOKEN_IDENTITY}{info.id}",  # locks see a writer that holds none
         user_id=info.user_id,
         user_name=info.user_name,
         app_id=None,
@@ -138,6 +138,14 @@ def _token_identity(token: str) -> SessionInfo:
         last_seen=now,
         organization_id=info.organization_id,
     )
+
+
+TOKEN_IDENTITY = "token:"
+
+
+def is_token(identity: SessionInfo) -> bool:
+    """Whether the identity is a bearer token's (which opens no session)."""
+    return identity.id.startswith(TOKEN_IDENTITY)
 
 
 def _refuse_login() -> NoReturn:

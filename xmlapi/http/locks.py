@@ -11,6 +11,7 @@ from xmlapi.db import get_session, release_connection
 from xmlapi.http import endpoints
 from xmlapi.http.auth import current_identity
 from xmlapi.http.common import settings
+from xmlapi.http.scope import current_scope
 
 
 def lock_ttl() -> dt.timedelta:
@@ -40,5 +41,6 @@ def claim_locks() -> None:
     session = get_session()
     if product_id is not None:
         locks.require(session, product_id, identity.id, lock_ttl())
-    claim = locks.Claim(identity.id, lock_ttl(), product_id, identity.organization_id)
+    # The request's organization: the URL's in the JSON faces, else the caller's own.
+    claim = locks.Claim(identity.id, lock_ttl(), product_id, current_scope().organization_id)
     locks.claim(session, claim)

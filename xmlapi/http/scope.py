@@ -1,6 +1,8 @@
-"""The organization a request works in: the caller's (a session's user's first one, a
-token's own). A product of another organization in the URL answers 404 before the view
-runs, whatever the resource under it."""
+"""The organization a request works in: the one its URL names (``<int:org_id>``, the
+JSON faces), else the caller's (a session's user's first one, a token's own). An
+organization in the URL the caller is no member of (for a token: not the token's own),
+or a product of another organization, answers 404 before the view runs, whatever the
+resource under it."""
 
 from __future__ import annotations
 
@@ -8,8 +10,11 @@ from flask import Flask, current_app, g, request
 from werkzeug.exceptions import Forbidden
 
 from xmlapi.catalog import organizations
+from xmlapi.catalog.auth import SessionInfo
+from xmlapi.catalog.errors import NotFound
 from xmlapi.catalog.organizations import Scope
 from xmlapi.db import get_connection
+from xmlapi.http.auth import is_token
 
 
 def current_scope() -> Scope:
@@ -22,12 +27,25 @@ def scope_request() -> None:
     identity = g.get("identity")
     if identity is None:
         return
-    if identity.organization_id is None:
-        raise Forbidden("This user belongs to no organization.")
-    g.scope = Scope(identity.organization_id)
+    g.scope = Scope(_organization_of_request(identity))
     product_id = (request.view_args or {}).get("product_id")
     if product_id is not None:
         organizations.check_product(g.scope, product_id, _organization_of(product_id))
+
+
+ORGANIZATION_ARG = "org_id"  # the URL's organization, in the JSON faces' paths
+
+
+def _organization_of_request(identity: SessionInfo) -> int:
+    asked = (request.view_args or {}).get(ORGANIZATION_ARG)
+    if asked is None or asked == identity.organization_id:
+        if identity.organization_id is None:
+            raise Forbidden("This user belongs to no organization.")
+        return identity.organization_id
+    # A token acts in its own organization only; a user in any it is a member of.
+    if is_token(identity) or not organizations.member_of(get_connection(), identity.user_id, asked):
+        raise NotFound(f"No organization with id {asked}.")
+    return asked
 
 
 class ProductOrganizations:

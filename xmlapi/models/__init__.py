@@ -6,6 +6,7 @@ from xmlapi.models.locks import ProductLock
 from xmlapi.models.orders import Box, BoxItem, BoxItemCustomField, Order
 from xmlapi.models.organizations import ApiToken, Membership, Organization
 from xmlapi.models.photos import PhotoBlob, PhotoScale, ProductPhoto
+from xmlapi.models.product_fields import ProductFieldRow
 from xmlapi.models.products import Product, RelatedProduct
 from xmlapi.models.reference import (
     Currency,
@@ -38,6 +39,7 @@ __all__ = [
     "Product",
     "ProductClass",
     "ProductColor",
+    "ProductFieldRow",
     "ProductLock",
     "ProductPhoto",
     "ProductSize",

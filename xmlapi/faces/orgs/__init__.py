@@ -1,0 +1,26 @@
+"""The organization face: the JSON products API of spec/products-json-api-orgs.txt
+under /api/v2, scoped to the organization in the URL, with bearer tokens."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from xmlapi import http
+from xmlapi.faces.orgs import errors, products, schemas
+from xmlapi.faces.orgs.endpoints import ENDPOINTS, PREFIX
+from xmlapi.http import jsonio
+from xmlapi.http.faces import Face
+
+FACE = Face(
+    name="orgs",
+    prefix=PREFIX,
+    blueprints=(schemas.bp, products.bp),
+    endpoints=ENDPOINTS,
+    write_error=jsonio.write_error,
+    errors=errors.ERRORS,
+    error_fields=errors.error_fields,
+)
+
+
+def init_app(app: Flask) -> None:
+    http.add_face(app, FACE)

@@ -1,0 +1,135 @@
+"""/api/v2/orgs/<org>/products/ and /api/v2/orgs/<org>/products/<id>/ (the JSON spec).
+
+The organization in the URL and the product's place in it are checked before a view
+runs (http/scope.py): another organization's product is a 404 like a missing one.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, request
+from marshmallow import ValidationError
+
+from xmlapi.catalog import product_sheets, products, reads
+from xmlapi.catalog.product_sheets import SheetQuery
+from xmlapi.catalog.readmodel import ProductSheet
+from xmlapi.db import get_connection, get_session
+from xmlapi.faces.orgs import format
+from xmlapi.faces.orgs.fields import load_product, parse_instant
+from xmlapi.http.common import if_match, photo_store, pricing
+from xmlapi.http.jsonio import json_answer, read_object
+from xmlapi.http.scope import current_scope
+
+bp = Blueprint("orgs_products", __name__)
+
+PRODUCTS = "/orgs/<int:org_id>/products/"
+PRODUCT = PRODUCTS + "<int:product_id>/"
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+MAX_OFFSET = 2**63 - 1  # both databases' OFFSET is 64-bit
+
+
+@bp.get(PRODUCTS, endpoint="list")
+def list_products(org_id: int) -> Response:
+    query = _list_query()
+    total, sheets = reads.sheet_page(get_connection(), query, pricing())
+    return json_answer(
+        {
+            "count": total,
+            "next": _page_url(query.offset + query.limit, query.limit)
+            if query.offset + query.limit < total
+            else None,
+            "previous": _page_url(max(query.offset - query.limit, 0), query.limit)
+            if query.offset > 0
+            else None,
+            "results": [format.product(sheet) for sheet in sheets],
+        }
+    )
+
+
+def _list_query() -> SheetQuery:
+    """The page ``?limit=&offset=&updated_at__gte=`` asks for; raises ValidationError."""
+    args = request.args
+    since = args.get("updated_at__gte")
+    try:
+        updated_since = None if since is None else parse_instant(since)
+    except ValidationError as exc:
+        raise ValidationError({"updated_at__gte": exc.messages}) from None
+    return SheetQuery(
+        organization_id=current_scope().organization_id,
+        limit=_whole_number("limit", 1, MAX_LIMIT, DEFAULT_LIMIT),
+        offset=_whole_number("offset", 0, MAX_OFFSET, 0),
+        updated_since=updated_since,
+    )
+
+
+def _whole_number(name: str, minimum: int, maximum: int, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and minimum <= int(raw) <= maximum):
+        raise ValidationError({name: [f"Must be a whole number from {minimum} to {maximum}."]})
+    return int(raw)
+
+
+def _page_url(offset: int, limit: int) -> str:
+    """This list's URL at another offset, every other parameter kept."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("limit", "offset")]
+    args += [("limit", str(limit)), ("offset", str(offset))]
+    return f"{request.base_url}?{urlencode(args)}"
+
+
+@bp.post(PRODUCTS, endpoint="create")
+def create(org_id: int) -> Response:
+    changes = load_product(read_object())
+    answer = SheetAnswer()
+    product_sheets.create(get_session(), changes, pricing(), org_id, prepare=answer)
+    return answer.response(201, Location=format.product_url(org_id, answer.sheet.id))
+
+
+@bp.get(PRODUCT, endpoint="detail")
+def detail(org_id: int, product_id: int) -> Response:
+    sheet = reads.product_sheet(get_connection(), product_id, pricing())
+    # If-None-Match compares weakly (RFC 9110 13.1.2): W/"tag" matches "tag".
+    if request.if_none_match.contains_weak(sheet.tag):
+        response = Response(status=304)
+        response.set_etag(sheet.tag)
+        return response
+    return _answer(sheet)
+
+
+@bp.patch(PRODUCT, endpoint="update")
+def update(org_id: int, product_id: int) -> Response:
+    changes = load_product(read_object())
+    answer = SheetAnswer()
+    product_sheets.update(
+        get_session(), product_id, changes, pricing(), if_match=if_match(), prepare=answer
+    )
+    return answer.response()
+
+
+@bp.delete(PRODUCT, endpoint="delete")
+def delete(org_id: int, product_id: int) -> Response:
+    products.delete(get_session(), product_id, photo_store=photo_store(), if_match=if_match())
+    return Response(status=204)
+
+
+class SheetAnswer:
+    """The answer to a write, read inside its transaction just before it commits: once
+    the write has committed, answering needs no database."""
+
+    sheet: ProductSheet
+
+    def __call__(self, product) -> None:
+        self.sheet = reads.product_sheet(get_session().connection(), product.id, pricing())
+
+    def response(self, status: int = 200, **headers: str) -> Response:
+        return _answer(self.sheet, status, headers)
+
+
+def _answer(sheet: ProductSheet, status: int = 200, headers: dict | None = None) -> Response:
+    response = json_answer(format.product(sheet), status, headers)
+    response.set_etag(sheet.tag)
+    return response
