@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, inspect, text
 from tests.conftest import _reset_postgresql, _worker_database, worker_name
 from xmlapi.migrate import alembic_config
 
-TABLES = {"orders", "boxes", "box_items", "box_item_custom_fields"}
+TABLES = {"orders", "boxes", "box_items"}
 
 
 @pytest.fixture

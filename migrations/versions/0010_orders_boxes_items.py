@@ -1,12 +1,13 @@
 """orders, their boxes and the items in them (each item its own copy of product fields)
 
-Four new tables, every row naming its organization; an order's number is unique within
-its organization; deleting an order deletes its boxes, their items and the items'
-custom fields (ON DELETE CASCADE). Nothing existing is touched.
+Three new tables, every row naming its organization; an order's number is unique within
+its organization; deleting an order deletes its boxes and their items (ON DELETE
+CASCADE). An item has the columns of product_fields (0009) plus its own. Nothing
+existing is touched.
 
 Revision ID: 0010
-Revises: 0008
-Create Date: 2026-11-26 06:14:21
+Revises: 0009 (made on 0008; follows the product fields once both are merged)
+Create Date: 2026-11-26 06:19:24
 """
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from xmlapi.models.types import ExactDecimal, UTCDateTime
 
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -71,16 +72,18 @@ def upgrade() -> None:
         sa.Column("quantity", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=1023), nullable=True),
         sa.Column("description", sa.String(length=4096), nullable=True),
-        sa.Column("part_number", sa.String(length=255), nullable=True),
-        sa.Column("kind", sa.String(length=16), nullable=True),
         sa.Column("unit_price", ExactDecimal(precision=18, scale=2), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=True),
-        sa.Column("unit_weight", ExactDecimal(precision=18, scale=4), nullable=True),
-        sa.Column("weight_unit", sa.String(length=3), nullable=True),
-        sa.Column("image_link", sa.String(length=2048), nullable=True),
-        sa.Column("link", sa.String(length=2048), nullable=True),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("part_number", sa.String(length=255), nullable=True),
+        sa.Column("kind", sa.String(length=16), nullable=True),
+        sa.Column("link", sa.String(length=4096), nullable=True),
+        sa.Column("image_link", sa.String(length=4096), nullable=True),
         sa.Column("pick_location", sa.String(length=255), nullable=True),
-        sa.Column("origin_country_code", sa.String(length=255), nullable=True),
+        sa.Column("weight_amount", ExactDecimal(precision=18, scale=4), nullable=True),
+        sa.Column("weight_unit", sa.String(length=3), nullable=True),
+        sa.Column("origin_country_code", sa.String(length=64), nullable=True),
         sa.Column("joint_production", sa.Boolean(), nullable=True),
         sa.Column("commodity_code", sa.String(length=255), nullable=True),
         sa.Column("net_cost_code", sa.String(length=255), nullable=True),
@@ -93,8 +96,7 @@ def upgrade() -> None:
         sa.Column("ups", sa.String(length=255), nullable=True),
         sa.Column("ean", sa.String(length=255), nullable=True),
         sa.Column("isbn", sa.String(length=255), nullable=True),
-        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("custom_fields", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
             ["box_id"], ["boxes.id"], name=op.f("fk_box_items_box_id_boxes"), ondelete="CASCADE"
         ),
@@ -110,28 +112,9 @@ def upgrade() -> None:
     op.create_index(op.f("ix_box_items_box_id"), "box_items", ["box_id"])
     op.create_index(op.f("ix_box_items_organization_id"), "box_items", ["organization_id"])
 
-    op.create_table(
-        "box_item_custom_fields",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("item_id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=255), nullable=False),
-        sa.Column("value", sa.Text(), nullable=True),
-        sa.Column("type", sa.String(length=255), nullable=True),
-        sa.Column("encoding", sa.String(length=64), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["item_id"],
-            ["box_items.id"],
-            name=op.f("fk_box_item_custom_fields_item_id_box_items"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_box_item_custom_fields")),
-        sa.UniqueConstraint("item_id", "name", name=op.f("uq_box_item_custom_fields_item_id")),
-    )
-
 
 def downgrade() -> None:
     # Dropping a table drops its indexes.
-    op.drop_table("box_item_custom_fields")
     op.drop_table("box_items")
     op.drop_table("boxes")
     op.drop_table("orders")

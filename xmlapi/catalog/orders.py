@@ -1,21 +1,20 @@
 """Orders, their boxes and the items packed in them, within one organization.
 
-An item is what was packed: it keeps its own copy of the product fields. Posted with
-``code`` and no other product field, it is filled from the organization's product of
-that code (a later change to the product does not rewrite it). Anything of another
-organization, or a box under another order, is NotFound: never a refusal that would
-tell it exists.
+An item is what was packed: it keeps its own copy of the product fields (the names and
+typed values of ``readmodel.ProductFields``: ``Price``, ``Weight``, aware datetimes)
+plus its ``quantity``. Posted with ``code`` and no other product field, it is filled
+from the organization's product of that code; a later change to the product does not
+rewrite it. Anything of another organization, or a box under another order, is
+NotFound: never a refusal that would tell it exists.
 
 The read model of this concern (``OrderView``, ``BoxView``, ``ItemView``) lives here:
-faces format these and compute nothing. A list page is read in a constant number of
-statements whatever its size.
+faces format these and compute nothing. A list page is read in three statements
+whatever its size.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,60 +22,32 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from xmlapi.catalog.errors import Conflict, InvalidValue, NotFound
+from xmlapi.catalog import product_sheets, reads
+from xmlapi.catalog.errors import Conflict, NotFound
+from xmlapi.catalog.item_fields import (
+    CUSTOM_FIELDS,
+    DATE_FIELDS,
+    NAME_LENGTH,
+    PRODUCT_FIELDS,
+    QUANTITY,
+    TEXT_FIELDS,
+    ItemCustomField,
+    check_custom_fields,
+    check_product_fields,
+    check_quantity,
+    check_text,
+    invalid,
+)
 from xmlapi.catalog.organizations import Scope
+from xmlapi.catalog.pricing import Pricing
+from xmlapi.catalog.readmodel import CustomField, Price, ProductFields, Weight
 from xmlapi.catalog.writes import committing
-from xmlapi.models import Box, BoxItem, BoxItemCustomField, Currency, Order, Product
-from xmlapi.models.orders import CODE_LENGTH, URL_LENGTH
-from xmlapi.models.types import MEASURE, MONEY, utcnow
+from xmlapi.models import Box, BoxItem, Order, Product
+from xmlapi.models.types import utcnow
 
 T = TypeVar("T")
-
-KINDS = ("goods", "discount", "tax", "adjustment")
-WEIGHT_UNITS = ("lbs", "g", "kg", "mg", "oz")
-QUANTITY_MAX = 2**31 - 1  # an integer column on both databases
-CUSTOM_FIELDS_MAX = 100  # per item
-CUSTOM_VALUE_LENGTH = 1_000_000  # characters (shipping labels travel as custom fields)
-NAME_LENGTH = 255
-CURRENCY = re.compile(r"[A-Z]{3}")
-
-# Text fields of an item and their longest value.
-TEXT_FIELDS: dict[str, int] = {
-    "code": CODE_LENGTH,
-    "description": 4096,
-    "part_number": NAME_LENGTH,
-    "image_link": URL_LENGTH,
-    "link": URL_LENGTH,
-    "pick_location": NAME_LENGTH,
-    "origin_country_code": NAME_LENGTH,
-    "commodity_code": NAME_LENGTH,
-    "net_cost_code": NAME_LENGTH,
-    "producer_info_code": NAME_LENGTH,
-    "preference_criteria_code": NAME_LENGTH,
-    "scheduleb_commodity_code": NAME_LENGTH,
-    "export_type_code": NAME_LENGTH,
-    "ups": NAME_LENGTH,
-    "ean": NAME_LENGTH,
-    "isbn": NAME_LENGTH,
-}
-DATE_FIELDS = ("net_cost_begin_date", "net_cost_end_date")
-# Every product field an item copies, in the spec's order of mention.
-PRODUCT_FIELDS = (
-    *TEXT_FIELDS,
-    "kind",
-    "unit_price",
-    "currency",
-    "unit_weight",
-    "weight_unit",
-    "joint_production",
-    *DATE_FIELDS,
-)
-QUANTITY = "quantity"
-CUSTOM_FIELDS = "custom_fields"
-# A domain field whose error is told under the field that carries it on the wire.
-_TOLD_AS = {"currency": "unit_price", "weight_unit": "unit_weight"}
 
 
 # Read model ----------------------------------------------------------------------------
@@ -101,47 +72,17 @@ class BoxView:
 
 
 @dataclass(frozen=True, slots=True)
-class CustomFieldView:
-    name: str
-    value: str | None
-    type: str | None
-    encoding: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class ItemView:
-    """An item as packed: its own copy of the product fields, and ``quantity``."""
+    """An item as packed: ``fields`` its copy of the product fields (their
+    ``quantity`` is the item's), and its custom fields with their encodings."""
 
     id: int
     organization_id: int
     order_id: int
     box_id: int
     quantity: int
-    code: str | None
-    description: str | None
-    part_number: str | None
-    kind: str | None
-    unit_price: Decimal | None
-    currency: str | None
-    unit_weight: Decimal | None
-    weight_unit: str | None
-    image_link: str | None
-    link: str | None
-    pick_location: str | None
-    origin_country_code: str | None
-    joint_production: bool | None
-    commodity_code: str | None
-    net_cost_code: str | None
-    net_cost_begin_date: dt.datetime | None
-    net_cost_end_date: dt.datetime | None
-    producer_info_code: str | None
-    preference_criteria_code: str | None
-    scheduleb_commodity_code: str | None
-    export_type_code: str | None
-    ups: str | None
-    ean: str | None
-    isbn: str | None
-    custom_fields: tuple[CustomFieldView, ...]
+    fields: ProductFields
+    custom_fields: tuple[tuple[str, ItemCustomField], ...]
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -165,10 +106,21 @@ def box_view(box: Box) -> BoxView:
 
 
 def item_view(item: BoxItem, order_id: int) -> ItemView:
-    """The item's read model (its custom fields loaded)."""
-    fields = tuple(
-        CustomFieldView(field.name, field.value, field.type, field.encoding)
-        for field in sorted(item.custom_fields, key=lambda field: field.name)
+    custom = tuple(
+        (name, ItemCustomField(field["value"], field.get("type"), field.get("encoding")))
+        for name, field in (item.custom_fields or {}).items()
+    )
+    fields = ProductFields(
+        quantity=Decimal(item.quantity),
+        unit_price=None if item.unit_price is None else Price(item.unit_price, item.currency),
+        unit_weight=(
+            None if item.weight_amount is None else Weight(item.weight_amount, item.weight_unit)
+        ),
+        image_photo_id=None,
+        custom_fields=tuple((name, CustomField(field.value, field.type)) for name, field in custom),
+        **{name: getattr(item, name) for name in (*TEXT_FIELDS, *DATE_FIELDS)},
+        kind=item.kind,
+        joint_production=item.joint_production,
     )
     return ItemView(
         id=item.id,
@@ -176,141 +128,11 @@ def item_view(item: BoxItem, order_id: int) -> ItemView:
         order_id=order_id,
         box_id=item.box_id,
         quantity=item.quantity,
-        **{name: getattr(item, name) for name in PRODUCT_FIELDS},
-        custom_fields=fields,
+        fields=fields,
+        custom_fields=custom,
         created_at=item.created_at,
         updated_at=item.updated_at,
     )
-
-
-# Checking values -----------------------------------------------------------------------
-
-
-def _invalid(field: str, message: str) -> InvalidValue:
-    field = _TOLD_AS.get(field, field)
-    return InvalidValue(message, {field: message})
-
-
-def check_text(field: str, value: Any, length: int) -> str:
-    """``value`` if it is text of 1 to ``length`` characters that a database stores
-    as given: no NUL or other control characters but tab and line ends, no lone
-    surrogates (which UTF-8 cannot carry)."""
-    if not isinstance(value, str):
-        raise _invalid(field, "Not a valid string.")
-    if not value:
-        raise _invalid(field, "This field may not be blank.")
-    if len(value) > length:
-        raise _invalid(field, f"Ensure this field has no more than {length} characters.")
-    for char in value:
-        if char not in "\t\n\r" and unicodedata.category(char) in ("Cc", "Cs"):
-            raise _invalid(field, f"Character U+{ord(char):04X} is not allowed.")
-    return value
-
-
-def check_quantity(value: Any) -> int:
-    """A whole number of items in a box: 1 to QUANTITY_MAX."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _invalid(QUANTITY, "A valid integer is required.")
-    if not 0 < value <= QUANTITY_MAX:
-        raise _invalid(QUANTITY, f"Ensure this value is between 1 and {QUANTITY_MAX}.")
-    return value
-
-
-def _check_decimal(field: str, value: Any, column, *, signed: bool) -> Decimal:
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise _invalid(field, "A valid number is required.")
-    if not signed and value < 0:
-        raise _invalid(field, "Ensure this value is not negative.")
-    if abs(value) >= column.largest:
-        raise _invalid(field, f"Ensure this value is less than {column.largest}.")
-    if value.as_tuple().exponent < -column.scale:  # type: ignore[operator]
-        raise _invalid(field, f"Ensure there are no more than {column.scale} decimal places.")
-    return value
-
-
-def _check_choice(field: str, value: Any, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise _invalid(field, f"Must be one of: {', '.join(choices)}.")
-    return value
-
-
-def _check_currency(value: Any) -> str:
-    if not isinstance(value, str) or not CURRENCY.fullmatch(value):
-        raise _invalid("currency", "A currency is an ISO 4217 code of three letters.")
-    return value
-
-
-def _check_date(field: str, value: Any) -> dt.datetime:
-    if not isinstance(value, dt.datetime) or value.tzinfo is None:
-        raise _invalid(field, "A datetime with a timezone is required.")
-    return value
-
-
-def _check_bool(field: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _invalid(field, "Must be a valid boolean.")
-    return value
-
-
-_CHECKS: dict[str, Callable[[Any], Any]] = {
-    **{
-        name: (lambda v, n=name, k=length: check_text(n, v, k))
-        for name, length in TEXT_FIELDS.items()
-    },
-    **{name: (lambda v, n=name: _check_date(n, v)) for name in DATE_FIELDS},
-    "kind": lambda v: _check_choice("kind", v, KINDS),
-    "unit_price": lambda v: _check_decimal("unit_price", v, MONEY, signed=True),
-    "currency": _check_currency,
-    "unit_weight": lambda v: _check_decimal("unit_weight", v, MEASURE, signed=False),
-    "weight_unit": lambda v: _check_choice("weight_unit", v, WEIGHT_UNITS),
-    "joint_production": lambda v: _check_bool("joint_production", v),
-}
-
-
-def check_product_fields(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The product fields of ``values``, checked (None clears a field); raises
-    InvalidValue naming the first field that is wrong. A price needs its currency and
-    a weight its unit."""
-    return {
-        name: None if values[name] is None else _CHECKS[name](values[name])
-        for name in PRODUCT_FIELDS
-        if name in values
-    }
-
-
-def _check_pairs(item: BoxItem) -> None:
-    """An amount and its unit go together: both or neither."""
-    for amount, unit in (("unit_price", "currency"), ("unit_weight", "weight_unit")):
-        if (getattr(item, amount) is None) != (getattr(item, unit) is None):
-            raise _invalid(amount, f"Give {amount} with its {unit.replace('_', ' ')}.")
-
-
-def check_custom_fields(value: Any) -> list[BoxItemCustomField]:
-    """Rows for a ``custom_fields`` mapping: name -> {"value", "type"?, "encoding"?}."""
-    if not isinstance(value, Mapping):
-        raise _invalid(CUSTOM_FIELDS, "Expected an object of name -> field.")
-    if len(value) > CUSTOM_FIELDS_MAX:
-        raise _invalid(CUSTOM_FIELDS, f"An item has at most {CUSTOM_FIELDS_MAX} custom fields.")
-    rows = []
-    for name, field in value.items():
-        check_text(CUSTOM_FIELDS, name, NAME_LENGTH)
-        if not isinstance(field, Mapping):
-            raise _invalid(CUSTOM_FIELDS, f"Field {name!r}: expected an object with a value.")
-        rows.append(
-            BoxItemCustomField(
-                name=name,
-                value=_optional_text(field.get("value"), CUSTOM_VALUE_LENGTH, allow_empty=True),
-                type=_optional_text(field.get("type"), NAME_LENGTH),
-                encoding=_optional_text(field.get("encoding"), 64),
-            )
-        )
-    return rows
-
-
-def _optional_text(value: Any, length: int, *, allow_empty: bool = False) -> str | None:
-    if value is None or (allow_empty and value == ""):
-        return value
-    return check_text(CUSTOM_FIELDS, value, length)
 
 
 # Orders --------------------------------------------------------------------------------
@@ -327,7 +149,7 @@ def _number_taken(number: str) -> Callable[[IntegrityError], Conflict]:
 def create_order(session: Session, scope: Scope, number: Any) -> OrderView:
     """A new order numbered ``number`` (unique in the organization); commits."""
     if number is None:
-        raise _invalid("number", "This field is required.")
+        raise invalid("number", "This field is required.")
     number = check_text("number", number, NAME_LENGTH)
     taken = _number_taken(number)
     existing = select(Order.id).where(
@@ -377,6 +199,7 @@ def delete_order(session: Session, scope: Scope, order_id: int) -> None:
 
 
 def _page(session: Session, query: Select, order_by, offset: int, limit: int) -> tuple[int, list]:
+    """How many rows ``query`` matches and those of the page, in two statements."""
     count = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = list(session.scalars(query.order_by(order_by).offset(offset).limit(limit)))
     return count or 0, rows
@@ -446,7 +269,7 @@ def delete_box(session: Session, scope: Scope, order_id: int, box_id: int) -> No
 
 
 def _item(session: Session, scope: Scope, order_id: int, box_id: int, item_id: int) -> BoxItem:
-    """The item with its custom fields, in two statements; raises NotFound."""
+    """The item under its box and order, in one statement; raises NotFound."""
     item = session.scalar(
         select(BoxItem)
         .join(Box, Box.id == BoxItem.box_id)
@@ -456,7 +279,6 @@ def _item(session: Session, scope: Scope, order_id: int, box_id: int, item_id: i
             BoxItem.organization_id == scope.organization_id,
             Box.order_id == order_id,
         )
-        .options(selectinload(BoxItem.custom_fields))
     )
     if item is None:
         raise NotFound(f"Box {box_id} of order {order_id} has no item with id {item_id}.")
@@ -469,47 +291,46 @@ def get_item(session: Session, scope: Scope, order_id: int, box_id: int, item_id
 
 def get_custom_field(
     session: Session, scope: Scope, order_id: int, box_id: int, item_id: int, name: str
-) -> CustomFieldView:
+) -> ItemCustomField:
     """The item's custom field ``name``; raises NotFound."""
-    item = get_item(session, scope, order_id, box_id, item_id)
-    for field in item.custom_fields:
-        if field.name == name:
-            return field
-    raise NotFound(f"Item {item_id} has no custom field named {name!r}.")
+    fields = dict(get_item(session, scope, order_id, box_id, item_id).custom_fields)
+    if name not in fields:
+        raise NotFound(f"Item {item_id} has no custom field named {name!r}.")
+    return fields[name]
 
 
 def list_items(
     session: Session, scope: Scope, order_id: int, box_id: int, offset: int, limit: int
 ) -> Page[ItemView]:
-    """A page of the box's items, oldest first; four statements whatever the page size."""
+    """A page of the box's items, oldest first; three statements whatever its size."""
     _box(session, scope, order_id, box_id)
-    query = (
-        select(BoxItem)
-        .where(BoxItem.box_id == box_id, BoxItem.organization_id == scope.organization_id)
-        .options(selectinload(BoxItem.custom_fields))
+    query = select(BoxItem).where(
+        BoxItem.box_id == box_id, BoxItem.organization_id == scope.organization_id
     )
     count, rows = _page(session, query, BoxItem.id, offset, limit)
     return Page(count, tuple(item_view(item, order_id) for item in rows))
 
 
 def create_item(
-    session: Session, scope: Scope, order_id: int, box_id: int, values: Mapping[str, Any]
+    session: Session,
+    scope: Scope,
+    order_id: int,
+    box_id: int,
+    values: Mapping[str, Any],
+    rules: Pricing,
 ) -> ItemView:
     """A new item in the box from ``values`` (product fields, ``quantity``, required,
-    and ``custom_fields``); with ``code`` and no other product field, the rest is copied
-    from the organization's product of that code. Commits."""
+    and ``custom_fields``); with ``code`` and no other product field, the rest is
+    copied from the organization's product of that code, its price read under
+    ``rules``. Commits."""
     box = _box(session, scope, order_id, box_id)
     if values.get(QUANTITY) is None:
-        raise _invalid(QUANTITY, "This field is required.")
+        raise invalid(QUANTITY, "This field is required.")
     if _names_only_code(values):
-        values = {**product_copy(session, scope, values["code"]), **values}
+        values = {**product_copy(session, scope, values["code"], rules), **values}
     now = utcnow()
     item = BoxItem(
-        organization_id=scope.organization_id,
-        box_id=box.id,
-        created_at=now,
-        updated_at=now,
-        custom_fields=[],
+        organization_id=scope.organization_id, box_id=box.id, created_at=now, updated_at=now
     )
     _apply(item, values)
     with committing(session):
@@ -525,11 +346,11 @@ def update_item(
     item_id: int,
     changes: Mapping[str, Any],
 ) -> ItemView:
-    """Change the fields ``changes`` names (``custom_fields`` replaces them all);
-    commits."""
+    """Change the fields ``changes`` names (``custom_fields`` replaces them all; a
+    price without a currency keeps the item's); commits."""
     item = _item(session, scope, order_id, box_id, item_id)
     if QUANTITY in changes and changes[QUANTITY] is None:
-        raise _invalid(QUANTITY, "This field may not be null.")
+        raise invalid(QUANTITY, "This field may not be null.")
     with committing(session):
         _apply(item, changes)
         item.updated_at = utcnow()
@@ -537,7 +358,7 @@ def update_item(
 
 
 def delete_item(session: Session, scope: Scope, order_id: int, box_id: int, item_id: int) -> None:
-    """Delete the item and its custom fields; commits."""
+    """Delete the item; commits."""
     item = _item(session, scope, order_id, box_id, item_id)
     with committing(session):
         session.delete(item)
@@ -548,14 +369,25 @@ def _apply(item: BoxItem, values: Mapping[str, Any]) -> None:
     drops the item)."""
     fields = check_product_fields(values)
     quantity = check_quantity(values[QUANTITY]) if QUANTITY in values else None
-    custom = check_custom_fields(values[CUSTOM_FIELDS]) if CUSTOM_FIELDS in values else None
-    for name, value in fields.items():
-        setattr(item, name, value)
-    _check_pairs(item)
+    custom = None
+    if values.get(CUSTOM_FIELDS, {}) is not None:
+        custom = check_custom_fields(values.get(CUSTOM_FIELDS, {}))
+    for name in (*TEXT_FIELDS, *DATE_FIELDS, "kind", "joint_production"):
+        if name in fields:
+            setattr(item, name, fields[name])
+    if "unit_price" in fields:
+        price = fields["unit_price"]
+        item.unit_price = None if price is None else price.amount
+        if price is None or price.currency is not None:
+            item.currency = None if price is None else price.currency
+    if "unit_weight" in fields:
+        weight = fields["unit_weight"]
+        item.weight_amount = None if weight is None else weight.amount
+        item.weight_unit = None if weight is None else weight.unit
     if quantity is not None:
         item.quantity = quantity
-    if custom is not None:
-        item.custom_fields = custom
+    if CUSTOM_FIELDS in values or item.custom_fields is None:
+        item.custom_fields = custom or {}
 
 
 # Filling an item from the catalog ------------------------------------------------------
@@ -567,31 +399,21 @@ def _names_only_code(values: Mapping[str, Any]) -> bool:
     return given == ["code"] and values["code"] is not None
 
 
-def product_copy(session: Session, scope: Scope, code: Any) -> dict[str, Any]:
-    """The product fields (and custom fields) of the organization's product ``code``;
-    raises InvalidValue naming ``code`` when it has none."""
-    code = check_text("code", code, CODE_LENGTH)
-    fields = product_fields(session, scope, code)
-    if fields is None:
-        raise _invalid("code", f"No product with code {code!r} in this organization.")
-    return fields
-
-
-def product_fields(session: Session, scope: Scope, code: str) -> dict[str, Any] | None:
-    """What an item copies of the organization's product ``code`` (None: no such
-    product), in one statement."""
-    row = session.execute(
-        select(Product.code, Product.description, Product.sell, Currency.code)
-        .outerjoin(Currency, Currency.id == Product.currency_id)
-        .where(Product.organization_id == scope.organization_id, Product.code == code)
-    ).first()
-    if row is None:
-        return None
-    code, description, price, currency = row
-    priced = price is not None and currency is not None
-    return {
-        "code": code,
-        "description": description,
-        "unit_price": price if priced else None,
-        "currency": currency if priced else None,
+def product_copy(session: Session, scope: Scope, code: Any, rules: Pricing) -> dict[str, Any]:
+    """The product fields and custom fields of the organization's product ``code``, as
+    ``create_item`` takes them (its price under ``rules``); raises InvalidValue naming
+    ``code`` when the organization has no such product."""
+    code = check_text("code", code, BoxItem.__table__.c.code.type.length)
+    product_id = session.scalar(
+        select(Product.id).where(
+            Product.organization_id == scope.organization_id, Product.code == code
+        )
+    )
+    if product_id is None:
+        raise invalid("code", f"No product with code {code!r} in this organization.")
+    fields = reads.fields_of(product_sheets.sheet_row(session.connection(), product_id), rules)
+    copy = {name: getattr(fields, name) for name in PRODUCT_FIELDS}
+    copy[CUSTOM_FIELDS] = {
+        name: ItemCustomField(field.value, field.type) for name, field in fields.custom_fields
     }
+    return copy

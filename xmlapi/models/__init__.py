@@ -3,7 +3,7 @@
 from xmlapi.models.auth import ApiSession, App, User
 from xmlapi.models.costs import SupplierCost
 from xmlapi.models.locks import ProductLock
-from xmlapi.models.orders import Box, BoxItem, BoxItemCustomField, Order
+from xmlapi.models.orders import Box, BoxItem, Order
 from xmlapi.models.organizations import ApiToken, Membership, Organization
 from xmlapi.models.photos import PhotoBlob, PhotoScale, ProductPhoto
 from xmlapi.models.product_fields import ProductFieldRow
@@ -28,7 +28,6 @@ __all__ = [
     "App",
     "Box",
     "BoxItem",
-    "BoxItemCustomField",
     "Currency",
     "Membership",
     "Order",
