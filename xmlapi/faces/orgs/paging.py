@@ -1,0 +1,62 @@
+"""Paging of the organization face's lists: ``?limit=&offset=`` in, and the spec's
+``{"count", "next", "previous", "results"}`` out, ``next``/``previous`` full URLs with
+every other parameter of the request kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import request
+from marshmallow import ValidationError
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+MAX_OFFSET = 2**63 - 1  # both databases' OFFSET is 64-bit
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    offset: int
+    limit: int
+
+
+def page_request() -> PageRequest:
+    """The page the request asks for; raises ValidationError naming the parameter."""
+    return PageRequest(
+        offset=whole_number("offset", 0, MAX_OFFSET, 0),
+        limit=whole_number("limit", 1, MAX_LIMIT, DEFAULT_LIMIT),
+    )
+
+
+def whole_number(name: str, minimum: int, maximum: int, default: int) -> int:
+    """Query parameter ``name`` as a number from ``minimum`` to ``maximum`` (ASCII
+    digits only); ``default`` when it is absent or empty."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and minimum <= int(raw) <= maximum):
+        raise ValidationError({name: [f"Must be a whole number from {minimum} to {maximum}."]})
+    return int(raw)
+
+
+def page_document(count: int, page: PageRequest, results: Iterable[Any]) -> dict[str, Any]:
+    """A list's answer: how many in all, links to the pages around, this page's items."""
+    following = page.offset + page.limit
+    return {
+        "count": count,
+        "next": page_url(following, page.limit) if following < count else None,
+        "previous": (
+            page_url(max(page.offset - page.limit, 0), page.limit) if page.offset > 0 else None
+        ),
+        "results": list(results),
+    }
+
+
+def page_url(offset: int, limit: int) -> str:
+    """This list's URL at another offset, every other parameter kept."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("limit", "offset")]
+    args += [("limit", str(limit)), ("offset", str(offset))]
+    return f"{request.base_url}?{urlencode(args)}"
