@@ -521,3 +521,19 @@ def test_a_page_of_items_costs_the_same_statements_whatever_its_size(app, client
 
 
 STATEMENTS_PER_PAGE = 4  # the session's look-up, the box, the count, the page
+
+
+@pytest.mark.parametrize("rows", [1, 25])
+def test_pages_of_orders_and_boxes_cost_the_same_statements_whatever_their_size(app, client, rows):
+    orders = [new_order(client, f"SO-{n}") for n in range(rows)]
+    for _ in range(rows):
+        new_box(client, orders[0])
+    engine = app.extensions["xmlapi.engine"]
+    for url, name, per_page in ((ORDERS, "orders.json", 3), (orders[0]["boxes"], "boxes.json", 4)):
+        client.get(url)
+        responses = []
+        statements = count_statements(
+            engine, lambda url=url, got=responses: got.append(client.get(url))
+        )
+        assert jsonschemas.answer(responses[0], name)["count"] == rows
+        assert statements == per_page  # the session's look-up, [the order,] count, page
