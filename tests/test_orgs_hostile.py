@@ -52,6 +52,7 @@ BAD_VALUES = [
     ("unit_price", "1e5 USD"),
     ("unit_price", "NaN USD"),
     ("unit_price", "9" * 17 + " USD"),
+    ("unit_price", "9999999999999999.995 USD"),  # fits until rounded to cents
     ("unit_price", "9" * 5000 + " USD"),
     ("unit_price", "١٢ USD"),  # Arabic-Indic digits
     ("unit_weight", "180 stone"),

@@ -249,6 +249,16 @@ def test_the_stock_on_hand_is_what_quantity_sets_other_levels_kept(client):
     assert client.get(url).get_json()["quantity"] == 10
 
 
+def test_a_serialized_products_stock_follows_its_serials(client):
+    product_id = create_locked_product(client, code="SER", flags={"serialized": "true"})
+    unlock(client, product_id)
+    errors = jsonschemas.error(
+        client.patch(product_url(ORG, product_id), json={"quantity": 4}), 400
+    )
+    assert list(errors) == ["quantity"]
+    assert client.get(product_url(ORG, product_id)).get_json()["quantity"] == 0
+
+
 def test_a_fraction_of_stock_is_a_json_number(client):
     body = '{"code": "HALF", "kind": "goods", "quantity": 2.5}'
     response = client.post(PRODUCTS, data=body, content_type="application/json")
@@ -428,7 +438,11 @@ def test_a_page_costs_the_same_statements_whatever_its_size(app, client, engine)
     page = client.get(f"{PRODUCTS}?limit=50").get_json()
     products.init_app(app)  # an empty cache
     assert client.get(f"{PRODUCTS}?limit=50").get_json() == page
-    detail = count_statements(app_engine, lambda: client.get(f"{PRODUCTS}1/"))
+    url = page["results"][0]["url"]
+    assert client.get(url).status_code == 200  # the worker knows the product's organization
+    detail = count_statements(
+        app_engine, lambda: jsonschemas.answer(client.get(url), "product.json")
+    )
     assert detail == warm[1] - 1, (detail, warm)  # the tag; the document is cached
 
 
