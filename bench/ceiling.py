@@ -2,7 +2,8 @@
 
 Run under the same gunicorn settings as the service, it measures what Flask and
 gunicorn alone cost on this machine, so the service's figures can be read as a ratio.
-BENCH_CEILING_DIR holds ``detail.xml``, ``list50.xml`` and ``image.bin``.
+BENCH_CEILING_DIR holds ``detail.xml``, ``list50.xml``, their JSON twins of the
+organization face (``detail.json``, ``list50.json``) and ``image.bin``.
 """
 
 import os
@@ -13,9 +14,9 @@ from flask import Flask, Response, send_file
 DIRECTORY = Path(os.environ["BENCH_CEILING_DIR"])
 XML = "application/xml; charset=utf-8"
 BODIES = {
-    name: (DIRECTORY / f"{name}.xml").read_bytes()
-    for name in ("detail", "list50")
-    if (DIRECTORY / f"{name}.xml").exists()
+    name: (DIRECTORY / name).read_bytes()
+    for name in ("detail.xml", "list50.xml", "detail.json", "list50.json")
+    if (DIRECTORY / name).exists()
 }
 
 app = Flask(__name__)
@@ -23,12 +24,17 @@ app = Flask(__name__)
 
 @app.get("/detail")
 def detail():
-    return Response(BODIES["detail"], content_type=XML)
+    return Response(BODIES["detail.xml"], content_type=XML)
 
 
 @app.get("/list50")
 def list50():
-    return Response(BODIES["list50"], content_type=XML)
+    return Response(BODIES["list50.xml"], content_type=XML)
+
+
+@app.get("/<any('detail', 'list50'):name>.json")
+def json_body(name: str):
+    return Response(BODIES[f"{name}.json"], content_type="application/json")
 
 
 @app.get("/image")

@@ -433,11 +433,20 @@ def capture_ceiling_bodies(host: str, headers: dict, detail_path: str, directory
     (directory / "list50.xml").write_bytes(
         request(host, "GET", "/api/products/?count=50", headers)[2]
     )
+    json_detail, json_list = json_paths(detail_path)
+    (directory / "detail.json").write_bytes(request(host, "GET", json_detail, headers)[2])
+    (directory / "list50.json").write_bytes(request(host, "GET", json_list, headers)[2])
     image_path = photo_image_path(host, headers, detail_path)
     status, _, image_256 = request(host, "GET", image_path, {**headers, "Accept": IMAGE_256})
     assert status == 200
     (directory / "image.bin").write_bytes(image_256)
     return image_path
+
+
+def json_paths(detail_path: str) -> tuple[str, str]:
+    """The organization face's product detail and list of 50 for an XML detail path."""
+    product_id = detail_path.rstrip("/").rsplit("/", 1)[1]
+    return f"/api/v2/orgs/1/products/{product_id}/", "/api/v2/orgs/1/products/?limit=50"
 
 
 def put_under_lock(host: str, master: int, cookie: str, product_ids: list[int], duration: int):
@@ -498,6 +507,25 @@ def scenario_rows(args, env: dict, product_ids: list[int], workdir: Path) -> lis
                 rounds,
                 cookie_env,
             )
+            json_detail_path, json_list_path = json_paths(detail_path)
+            json_detail, json_detail_ceiling = paired(
+                f"http://{host}{json_detail_path}",
+                master,
+                f"http://{ceiling_host}/detail.json",
+                ceiling_master,
+                duration,
+                rounds,
+                cookie_env,
+            )
+            json_list, json_list_ceiling = paired(
+                f"http://{host}{json_list_path}",
+                master,
+                f"http://{ceiling_host}/list50.json",
+                ceiling_master,
+                duration,
+                rounds,
+                cookie_env,
+            )
             image, image_ceiling = paired(
                 f"http://{host}{image_path}",
                 master,
@@ -519,6 +547,15 @@ def scenario_rows(args, env: dict, product_ids: list[int], workdir: Path) -> lis
         rows = [
             ratio_row("GET /api/products/X/ (full render)", detail, detail_ceiling, "bare Flask"),
             ratio_row("GET /api/products/?count=50", list50, list_ceiling, "bare Flask"),
+            ratio_row(
+                "GET /api/v2/orgs/1/products/X/ (JSON)",
+                json_detail,
+                json_detail_ceiling,
+                "bare Flask",
+            ),
+            ratio_row(
+                "GET /api/v2/orgs/1/products/?limit=50", json_list, json_list_ceiling, "bare Flask"
+            ),
             listing,
             ratio_row(
                 f"PUT /api/products/X/ under lock ({LOCKED_PRODUCTS} in turn)", put, detail, "GET X"

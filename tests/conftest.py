@@ -194,7 +194,7 @@ def renew_state(app, settings: Settings) -> None:
     renewed too."""
     with (
         mock.patch.object(legacy, "init_app", lambda app: None),
-        mock.patch.object(orgs, "init_app", lambda app: None),
+        mock.patch.object(orgs, "init_app", orgs.init_state),
         mock.patch.object(migrate, "check_schema", lambda engine: None),
     ):
         donor = create_app(settings)

@@ -232,19 +232,40 @@ class SheetQuery:
     offset: int = 0
     updated_since: dt.datetime | None = None  # modified at or after
 
-    def where(self) -> list:
-        conditions = [Product.organization_id == self.organization_id]
-        if self.updated_since is not None:
-            conditions.append(Product.modified >= self.updated_since)
-        return conditions
+
+# Built once: a page costs no statement building, only binding.
+_OF_ORGANIZATION = Product.organization_id == bindparam("organization_id")
+_SINCE = Product.modified >= bindparam("updated_since")
+_COUNT = select(func.count()).select_from(Product).where(_OF_ORGANIZATION)
+_KEYS = select(Product.id, Product.version, products.generation_sql().label("generation")).where(
+    _OF_ORGANIZATION
+)
+
+
+def _paged(keys):
+    return keys.order_by(Product.id).limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+_STATEMENTS = {
+    False: (_COUNT, _paged(_KEYS)),
+    True: (_COUNT.where(_SINCE), _paged(_KEYS.where(_SINCE))),
+}
+_SOME = _SHEETS.where(Product.id.in_(bindparam("product_ids", expanding=True)))
 
 
 def sheet_page(connection: Connection, query: SheetQuery) -> tuple[int, list[Row]]:
-    """How many products the query matches, and the rows of its page: two statements
-    whatever the page size."""
-    where = query.where()
-    total = connection.scalar(select(func.count()).select_from(Product).where(*where))
-    rows = connection.execute(
-        _SHEETS.where(*where).order_by(Product.id).limit(query.limit).offset(query.offset)
-    ).all()
-    return total, rows
+    """How many products the query matches, and the (id, version, generation) of those
+    on its page: two statements whatever the page size."""
+    count, keys = _STATEMENTS[query.updated_since is not None]
+    values = {"organization_id": query.organization_id, "updated_since": query.updated_since}
+    total = connection.scalar(count, values)
+    rows = connection.execute(keys, values | {"limit": query.limit, "offset": query.offset})
+    return total, rows.all()
+
+
+def sheet_rows(connection: Connection, product_ids: list[int]) -> list[Row]:
+    """The sheet rows of these products, in one statement (a product deleted meanwhile
+    is missing)."""
+    if not product_ids:
+        return []
+    return connection.execute(_SOME, {"product_ids": product_ids}).all()

@@ -144,12 +144,22 @@ def product_sheet(connection: Connection, product_id: int, rules: Pricing) -> Pr
     return sheet_of(product_sheets.sheet_row(connection, product_id), rules)
 
 
-def sheet_page(
-    connection: Connection, query: product_sheets.SheetQuery, rules: Pricing
-) -> tuple[int, list[ProductSheet]]:
-    """How many products the query matches and its page of sheets, in two statements."""
-    total, rows = product_sheets.sheet_page(connection, query)
-    return total, [sheet_of(row, rules) for row in rows]
+def sheet_keys(
+    connection: Connection, query: product_sheets.SheetQuery
+) -> tuple[int, list[tuple[int, str]]]:
+    """How many products the query matches, and the (id, version tag) of each product on
+    its page, in two statements."""
+    total, keys = product_sheets.sheet_page(connection, query)
+    return total, [(key.id, products.tag_of(key.id, key.version, key.generation)) for key in keys]
+
+
+def sheets(
+    connection: Connection, product_ids: list[int], rules: Pricing
+) -> dict[int, ProductSheet]:
+    """The sheets of these products by id, in one statement (a product deleted
+    meanwhile is missing)."""
+    rows = product_sheets.sheet_rows(connection, product_ids)
+    return {row.id: sheet_of(row, rules) for row in rows}
 
 
 def sheet_of(row: Row, rules: Pricing) -> ProductSheet:

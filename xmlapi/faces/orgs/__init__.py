@@ -23,5 +23,11 @@ FACE = Face(
 )
 
 
+def init_state(app: Flask) -> None:
+    """What the face keeps per worker (its document cache), without its routes."""
+    products.init_app(app)
+
+
 def init_app(app: Flask) -> None:
+    init_state(app)
     http.add_face(app, FACE)

@@ -30,17 +30,11 @@ WIRE_NAMES = {
 def error_fields(exc: Exception) -> dict[str, str] | None:
     """The fields an error names, by their wire names, one message each."""
     if isinstance(exc, ValidationError):
-        return {name: _text(messages) for name, messages in _flat(exc.messages).items()}
+        return {str(name): _text(messages) for name, messages in exc.normalized_messages().items()}
     fields = getattr(exc, "fields", None)
     if not fields:
         return None
     return {WIRE_NAMES.get(name, name): text for name, text in fields.items()}
-
-
-def _flat(messages) -> dict[str, object]:
-    if isinstance(messages, dict):
-        return {str(name): value for name, value in messages.items()}
-    return {"detail": messages}
 
 
 def _text(messages) -> str:

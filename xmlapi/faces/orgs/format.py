@@ -4,6 +4,7 @@ It formats and computes nothing (prices, stock, the image all come from the cata
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +24,12 @@ def product(sheet: ProductSheet) -> dict[str, Any]:
     document["source"] = source(sheet.source)
     document["url"] = product_url(sheet.organization_id, sheet.id)
     return document
+
+
+def page(head: dict[str, Any], results: list[bytes]) -> bytes:
+    """A list document: ``head`` (count, next, previous) and the encoded results."""
+    encoded = json.dumps(head, separators=(",", ":"))
+    return b"".join((encoded[:-1].encode(), b',"results":[', b",".join(results), b"]}"))
 
 
 def product_url(organization_id: int, product_id: int) -> str:
