@@ -537,3 +537,14 @@ def test_pages_of_orders_and_boxes_cost_the_same_statements_whatever_their_size(
         )
         assert jsonschemas.answer(responses[0], name)["count"] == rows
         assert statements == per_page  # the session's look-up, [the order,] count, page
+
+
+def test_a_product_with_empty_text_is_copied_as_it_is(client, box):
+    body = {"code": "E-1", "kind": "goods", "description": "", "part_number": ""}
+    response = client.post(f"/api/v2/orgs/{ORG}/products/", json=body)
+    product = jsonschemas.answer(response, "product.json", 201)
+    item = new_item(client, box, {"code": "E-1", "quantity": 1})
+    assert (item["description"], item["part_number"]) == (
+        product["description"],
+        product["part_number"],
+    )

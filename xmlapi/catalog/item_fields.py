@@ -75,13 +75,13 @@ def invalid(field: str, message: str) -> InvalidValue:
     return InvalidValue(message, {field: message})
 
 
-def check_text(field: str, value: Any, length: int) -> str:
-    """``value`` if it is text of 1 to ``length`` characters that a database stores
-    as given: no NUL or other control characters but tab and line ends, no lone
-    surrogates (which UTF-8 cannot carry)."""
+def check_text(field: str, value: Any, length: int, *, blank: bool = False) -> str:
+    """``value`` if it is text of at most ``length`` characters (and at least one
+    unless ``blank``) that a database stores as given: no NUL or other control
+    characters but tab and line ends, no lone surrogates (which UTF-8 cannot carry)."""
     if not isinstance(value, str):
         raise invalid(field, "Not a valid string.")
-    if not value:
+    if not value and not blank:
         raise invalid(field, "This field may not be blank.")
     if len(value) > length:
         raise invalid(field, f"Ensure this field has no more than {length} characters.")
@@ -150,8 +150,9 @@ def _check_bool(value: Any) -> bool:
 
 
 def _text_check(name: str) -> Callable[[Any], str]:
+    """A field's check: an empty string is kept (a product may have one to copy)."""
     length = BoxItem.__table__.c[name].type.length
-    return lambda value: check_text(name, value, length)
+    return lambda value: check_text(name, value, length, blank=True)
 
 
 def _date_check(name: str) -> Callable[[Any], dt.datetime]:
@@ -189,7 +190,8 @@ def check_custom_fields(value: Any) -> dict[str, dict[str, str]]:
         check_text(CUSTOM_FIELDS, name, NAME_LENGTH)
         if not isinstance(field, ItemCustomField):
             raise invalid(CUSTOM_FIELDS, f"Field {name!r}: expected a value.")
-        stored[name] = {"value": _value_text(field.value)} | {
+        value = check_text(CUSTOM_FIELDS, field.value, CUSTOM_VALUE_LENGTH, blank=True)
+        stored[name] = {"value": value} | {
             key: check_text(CUSTOM_FIELDS, text, length)
             for key, text, length in (
                 ("type", field.type, NAME_LENGTH),
@@ -198,8 +200,3 @@ def check_custom_fields(value: Any) -> dict[str, dict[str, str]]:
             if text is not None
         }
     return stored
-
-
-def _value_text(value: Any) -> str:
-    """A custom field's value: any text the columns keep, the empty string too."""
-    return value if value == "" else check_text(CUSTOM_FIELDS, value, CUSTOM_VALUE_LENGTH)
