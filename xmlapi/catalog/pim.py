@@ -96,18 +96,36 @@ class _Writer:
         self._resolve(nodes)
         self._check_tree(root, nodes)
         self.session.flush()  # new products get their ids
-        self._load_pim(self.products.values())
-        for node in nodes:
-            self._fields(node, self.products[id(node)])
-        self._place_variants(root)
-        self._attributes(nodes)
-        self._colours_and_sizes(root)
-        for node in nodes:
-            self._parts(node, self.products[id(node)])
+        # Every row this write reads it loaded itself or flushed on purpose: no flush
+        # before each read (each would check every changed product's lock again).
+        with self.session.no_autoflush:
+            self._load_pim(self.products.values())
+            self._load_parts()
+            for node in nodes:
+                self._fields(node, self.products[id(node)])
+            self._place_variants(root)
+            self._attributes(nodes)
+            self._colours_and_sizes(root)
+            for node in nodes:
+                self._parts(node, self.products[id(node)])
         write_links(self, nodes)
         for product in self.products.values():
             stamp(product)
         return self.products[id(root)]
+
+    def _load_parts(self) -> None:
+        """The price items and stock of every product of the document, two statements."""
+        ids = [product.id for product in self.products.values()]
+        self.prices: dict[int, dict[int, PimPriceItem]] = {i: {} for i in ids}
+        for row in self.session.scalars(
+            select(PimPriceItem).where(PimPriceItem.product_id.in_(ids))
+        ):
+            self.prices[row.product_id][row.price_book_id] = row
+        self.stock: dict[int, dict[int, PimInventory]] = {i: {} for i in ids}
+        for row in self.session.scalars(
+            select(PimInventory).where(PimInventory.product_id.in_(ids))
+        ):
+            self.stock[row.product_id][row.warehouse_id] = row
 
     def _resolve(self, nodes: list[ProductInput]) -> None:
         codes = {node.code for node in nodes if node.code is not None}
@@ -403,12 +421,7 @@ class _Writer:
             self._categories(product, fields["categories"], f"{path}.categories")
 
     def _prices(self, product: Product, value: Any, path: str) -> None:
-        stored = {
-            row.price_book_id: row
-            for row in self.session.scalars(
-                select(PimPriceItem).where(PimPriceItem.product_id == product.id)
-            )
-        }
+        stored = self.prices[product.id]
         for item_path, item in checked.objects(value, path):
             book_name = item.get("price_book_name", DEFAULT_PRICE_BOOK)
             book = self._named(
@@ -428,12 +441,7 @@ class _Writer:
                     setattr(product, column, price)
 
     def _inventories(self, product: Product, value: Any, path: str) -> None:
-        stored = {
-            row.warehouse_id: row
-            for row in self.session.scalars(
-                select(PimInventory).where(PimInventory.product_id == product.id)
-            )
-        }
+        stored = self.stock[product.id]
         for item_path, item in checked.objects(value, path):
             source = checked.text(item.get("inventory_source"), f"{item_path}.inventory_source")
             warehouse = self._reference(Warehouse, source)
