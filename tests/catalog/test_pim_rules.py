@@ -69,9 +69,8 @@ def test_an_upsert_is_one_transaction(app, engine):
             },
         }
     }
-    with session_scope(engine) as session:
-        with pytest.raises(InvalidValue):
-            pim.upsert(session, 1, tree, Pricing())
+    with session_scope(engine) as session, pytest.raises(InvalidValue):
+        pim.upsert(session, 1, tree, Pricing())
     with session_scope(engine) as session:
         assert session.query(Product).count() == 0
 
@@ -81,11 +80,10 @@ def test_a_product_cannot_be_a_variant_of_its_own_variant(app, engine):
         pim.upsert(
             session, 1, {"product": {"code": "r", "variants": {"a": {"code": "r-a"}}}}, Pricing()
         )
-    with session_scope(engine) as session:
-        with pytest.raises(RuleBroken):
-            pim.upsert(
-                session,
-                1,
-                {"product": {"code": "r-a", "product_variations": [{"child_product_code": "r"}]}},
-                Pricing(),
-            )
+    with session_scope(engine) as session, pytest.raises(RuleBroken):
+        pim.upsert(
+            session,
+            1,
+            {"product": {"code": "r-a", "product_variations": [{"child_product_code": "r"}]}},
+            Pricing(),
+        )
