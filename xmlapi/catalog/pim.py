@@ -95,7 +95,9 @@ class _Writer:
         nodes = list(root.walk())
         self._resolve(nodes)
         self._check_tree(root, nodes)
-        self.session.flush()  # new products get their ids
+        self._prefetch_attributes(nodes)  # checks the attribute objects first
+        self._prefetch_references(nodes)
+        self.session.flush()  # new products (and the names they use) get their ids
         # Every row this write reads it loaded itself or flushed on purpose: no flush
         # before each read (each would check every changed product's lock again).
         with self.session.no_autoflush:
@@ -112,6 +114,47 @@ class _Writer:
         for product in self.products.values():
             stamp(product)
         return self.products[id(root)]
+
+    def _prefetch_references(self, nodes: list[ProductInput]) -> None:
+        """Find or make the colours, sizes, sources and price books the document names,
+        one statement per kind: the first flush then writes them with the products."""
+        wanted: dict[Any, set[str]] = {
+            ProductColor: set(),
+            ProductSize: set(),
+            Warehouse: set(),
+            PimPriceBook: set(),
+        }
+        for node in nodes:
+            for model, codes in ((ProductColor, COLOUR_CODES), (ProductSize, SIZE_CODES)):
+                name = _inherited(node, codes)
+                if name:
+                    wanted[model].add(name)
+            for item in node.fields.get("inventories") or []:
+                if isinstance(item, dict) and isinstance(item.get("inventory_source"), str):
+                    wanted[Warehouse].add(item["inventory_source"].strip())
+            for item in node.fields.get("price_items") or []:
+                if isinstance(item, dict):
+                    book = item.get("price_book_name", DEFAULT_PRICE_BOOK)
+                    if isinstance(book, str):
+                        wanted[PimPriceBook].add(book.strip())
+        for model, names in wanted.items():
+            names = {name for name in names if 0 < len(name) <= checked.MAX_CODE}
+            if names:
+                self._prefetch(model, names)
+
+    def _prefetch(self, model, names: set[str]) -> None:
+        statement = select(model).where(model.name.in_(names))
+        if hasattr(model, "organization_id"):
+            statement = statement.where(model.organization_id == self.organization_id)
+        for row in self.session.scalars(statement.order_by(model.id)):
+            self.cache.setdefault((model.__tablename__, row.name), row)
+        for name in sorted(names):
+            if (model.__tablename__, name) not in self.cache:
+                row = model(name=name)
+                if hasattr(model, "organization_id"):
+                    row.organization_id = self.organization_id
+                self.session.add(row)
+                self.cache[(model.__tablename__, name)] = row
 
     def _load_parts(self) -> None:
         """The price items and stock of every product of the document, two statements."""
@@ -367,18 +410,26 @@ class _Writer:
 
     # Attributes ---------------------------------------------------------------------------
 
-    def _attributes(self, nodes: list[ProductInput]) -> None:
-        sent = {
+    def _prefetch_attributes(self, nodes: list[ProductInput]) -> None:
+        """Check the attribute objects sent and find or make their definitions (made
+        ones are written by the first flush)."""
+        self.sent = {
             id(node): attribute_values(
                 node.fields["product_attributes"], f"{node.path}.product_attributes"
             )
             for node in nodes
             if "product_attributes" in node.fields
         }
+        codes = {code for values in self.sent.values() for code in values}
+        self.book = AttributeBook(self.session, self.organization_id, codes) if codes else None
+        for values in self.sent.values():
+            for code, value in values.items():
+                self.book.definition(code, value)
+
+    def _attributes(self, nodes: list[ProductInput]) -> None:
+        sent, book = self.sent, self.book
         if not sent:
             return
-        codes = {code for values in sent.values() for code in values}
-        book = AttributeBook(self.session, self.organization_id, codes)
         product_ids = [self.products[key].id for key in sent]
         stored = {
             (row.product_id, row.attribute_id): row
@@ -570,7 +621,8 @@ def _names(value: Any, path: str) -> list[str]:
 def _inherited(node: ProductInput | None, codes: tuple[str, ...]) -> str | None:
     """The first text value of one of ``codes`` on the node or the nearest parent."""
     while node is not None:
-        values = node.fields.get("product_attributes") or {}
+        values = node.fields.get("product_attributes")
+        values = values if isinstance(values, dict) else {}
         for code in codes:
             if isinstance(values.get(code), str) and values[code].strip():
                 return values[code].strip()[:255]

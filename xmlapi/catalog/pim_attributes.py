@@ -84,8 +84,7 @@ class AttributeBook:
             found = PimAttribute(
                 organization_id=self.organization_id, code=code, base_type=infer_type(code, value)
             )
-            self.session.add(found)
-            self.session.flush()
+            self.session.add(found)  # its id comes with the caller's next flush
             self.definitions[code] = found
         return found
 
