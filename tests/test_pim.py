@@ -715,3 +715,161 @@ def test_listing_trees_takes_a_constant_number_of_statements(app, client):
         upsert(client, tree)
     ten = count_statements(engine, lambda: client.get("/api/pim/products"))
     assert one == ten
+
+
+def test_our_photos_are_media_items_with_our_image_urls(client):
+    from tests.images import jpeg
+
+    product_id = upsert(client, {**MINIMAL, "media_items": [{"url": "http://example.com/a.jpg"}]})[
+        "id"
+    ]
+    lock(client, product_id)
+    response = client.post(
+        f"/api/products/{product_id}/add_product_photo/",
+        data=jpeg(),
+        headers={"Content-Type": "image/jpeg"},
+    )
+    assert response.status_code in (200, 201), response.get_data(as_text=True)
+    media = get(client, f"/api/pim/products/{product_id}", schema="product")["media_items"]
+    assert media[0]["url"].startswith(f"/api/products/{product_id}/product_photos/")
+    assert media[0]["is_uploaded"] is True
+    assert media[1]["url"] == "http://example.com/a.jpg" and media[1]["is_uploaded"] is False
+    assert client.get(media[0]["url"]).status_code == 200
+
+
+def test_pim_settings_command_sets_the_version_and_required_attributes(
+    app, client, database_url, tmp_path
+):
+    from click.testing import CliRunner
+
+    from xmlapi.cli import main
+
+    product_id = upsert(
+        client, {**MINIMAL, "product_attributes": {"gender": "Male", "fabric": ""}}
+    )["id"]
+    env = {"XMLAPI_DATABASE_URL": database_url, "XMLAPI_DATA_DIR": str(tmp_path)}
+    result = CliRunner().invoke(
+        main, ["pim-settings", "1", "--require", "fabric", "--require", "gender"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    body = get(client, f"/api/pim/products/{product_id}", schema="product")
+    assert body["incomplete_fields"]["missing_attributes"] == ["fabric"]
+    result = CliRunner().invoke(main, ["pim-settings", "1", "--response-version", "1"], env=env)
+    assert result.exit_code == 0, result.output
+    assert get(client, "/api/pim/products")["entries"][0]["en"]["id"] == product_id
+    result = CliRunner().invoke(main, ["pim-settings", "1", "--require", "nothing"], env=env)
+    assert result.exit_code != 0 and "nothing" in result.output
+
+
+def test_a_complete_product(client):
+    product = {
+        **MINIMAL,
+        "categories": [{"path": "A/B"}],
+        "price_items": [
+            {"amount": "9.99", "from": "2024-01-01T00:00:00Z", "to": "2025-01-01T00:00:00Z"}
+        ],
+        "media_items": [{"url": "https://example.com/x.png", "is_primary": True}],
+        "dimension": {"weight": 5, "length": "1.25"},
+        "packed_dimension": {"weight": 6},
+        "discontinued": True,
+    }
+    product_id = upsert(client, product)["id"]
+    body = get(client, f"/api/pim/products/{product_id}", schema="product")
+    assert body["is_complete"] is True
+    assert body["product_categories"][0]["name"] == "B"
+    assert body["price_items"][0]["amount"] == "9.99"
+    assert body["price_items"][0]["from"].startswith("2024-01-01T00:00:00")
+    assert body["dimension"] == {"length": "1.25", "width": None, "height": None, "weight": 5}
+    assert body["packed_dimension"]["weight"] == 6
+    assert body["discontinued"] is True
+    again = upsert(
+        client,
+        {"code": "code-001", "categories": [{"id": body["product_categories"][0]["category_id"]}]},
+    )
+    assert again["id"] == product_id
+    upsert(
+        client,
+        {
+            "code": "code-001",
+            "price_items": [{"amount": 1, "from": "2025-01-01", "to": "2024-01-01"}],
+        },
+        status=422,
+    )
+    upsert(
+        client,
+        {
+            "code": "code-001",
+            "categories": [{"path": "A", "is_primary": True}, {"path": "B", "is_primary": True}],
+        },
+        status=422,
+    )
+
+
+def test_identifiers_belong_to_one_product(client):
+    upsert(client, {"code": "a", "entity_identifiers": [{"name": "MPN", "key": "1"}]})
+    body = upsert(
+        client, {"code": "b", "entity_identifiers": [{"name": "MPN", "key": "1"}]}, status=422
+    )
+    assert "product.entity_identifiers.0.key" in body
+    upsert(client, {"identifier_name": "MPN"}, status=422)
+
+
+def test_option_ids_dates_and_json_values(client):
+    upsert(
+        client,
+        {
+            "code": "o",
+            "product_attributes": {"opt": {"code": "x", "name": "X"}, "spec": {"a": [1, "2.5"]}},
+        },
+    )
+    detail = get(client, "/api/pim/products?code=o&response_associated_fields=attribute_values")[
+        "entries"
+    ][0]
+    assert {a["attribute_definition_code"]: a["data"] for a in detail["attribute_values"]} == {
+        "opt": "x",
+        "spec": {"a": [1, "2.5"]},
+    }
+    upsert(client, {"code": "o", "product_attributes": {"opt": [{"code": "x"}, {"code": "x"}]}})
+    upsert(client, {"code": "o", "product_attributes": {"opt": 999999}}, status=422)
+    upsert(client, {"code": "o", "product_attributes": {"opt": []}}, status=422)
+
+
+def test_an_oversized_body_is_413(client, app):
+    huge = "x" * (app.extensions["xmlapi.settings"].max_body_bytes + 10)
+    response = client.post("/api/pim/products", data=huge, content_type="application/json")
+    assert response.status_code == 413
+    check("error", response.get_json())
+
+
+def test_a_read_only_user_cannot_upsert(app):
+    reader = client_of(app, "reader")
+    response = reader.post("/api/pim/products", json={"product": MINIMAL})
+    assert response.status_code == 403
+    assert reader.get("/api/pim/products").status_code == 200
+
+
+def test_a_selection_of_every_part(client):
+    product_id = upsert(client, FULL)["id"]
+    parts = ",".join(
+        [
+            "brand",
+            "dimension",
+            "packed_dimension",
+            "product_categories",
+            "shipping_zones",
+            "price_items",
+            "inventories",
+            "media_items",
+            "entity_identifiers",
+            "parent_product_groups",
+            "product_class",
+        ]
+    )
+    body = get(
+        client,
+        f"/api/pim/products/{product_id}?response_associated_fields={parts}&response_product_fields=name,status,class_type",
+        schema="product",
+    )
+    assert body["class_type"] == "variation"
+    assert body["price_items"][0]["amount"] == 100
+    assert body["parent_product_groups"] == []

@@ -158,6 +158,24 @@ def set_response_version(session: Session, organization_id: int, version: int) -
     session.add(row)
 
 
+def require_attributes(session: Session, organization_id: int, codes: list[str]) -> None:
+    """Make these attributes required (a product without a value of one is incomplete);
+    raises ValueError for a code the organization has no attribute of. The caller commits."""
+    rows = {
+        row.code: row
+        for row in session.scalars(
+            select(PimAttribute).where(
+                PimAttribute.organization_id == organization_id, PimAttribute.code.in_(codes)
+            )
+        )
+    }
+    missing = [code for code in codes if code not in rows]
+    if missing:
+        raise ValueError(f"no attribute {missing[0]!r} in organization {organization_id}")
+    for row in rows.values():
+        row.required = True
+
+
 def _filters(organization_id: int, query: Query) -> list:
     found = [Product.organization_id == organization_id]
     if query.root_products_only:
