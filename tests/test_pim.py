@@ -873,3 +873,77 @@ def test_a_selection_of_every_part(client):
     assert body["class_type"] == "variation"
     assert body["price_items"][0]["amount"] == 100
     assert body["parent_product_groups"] == []
+
+
+RULES = [
+    ({"code": "a", "variants": {"x": {"code": "a"}}}, 422),
+    ({"code": "a", "kit_members": [{"child_product_code": "nope"}]}, 422),
+    ({"name": "no code"}, 422),
+    ({"code": "a", "brand": {"id": 99}}, 422),
+    ({"code": "a", "brand": {}}, 422),
+    ({"code": "a", "categories": [{"id": 99}]}, 422),
+    ({"code": "a", "kit_members": [{"child_product_code": "b", "qty": 0}]}, 422),
+    ({"code": "a", "product_attributes": {"born": "2024-02-30"}}, 422),
+    (
+        {
+            "code": "a",
+            "product_attributes": {"opts": [{"code": str(i), "name": "n"} for i in range(1001)]},
+        },
+        422,
+    ),
+    ({"code": "a", "product_attributes": {str(i): i for i in range(501)}}, 422),
+    ({"code": "a", "product_attributes": {"spec": {"x": "y" * 70000}}}, 422),
+    ({"code": "a", "parent_related_products": [{"parent_product_code": "a"}]}, 422),
+]
+
+
+@pytest.mark.parametrize(("product", "status"), RULES)
+def test_broken_rules_are_refused_whole(client, product, status):
+    upsert(client, {"code": "b"})
+    upsert(client, product, status=status)
+    assert get(client, "/api/pim/products?code=a")["total_entries"] == 0
+
+
+def test_kits_and_groups_do_not_nest(client):
+    for code in ("k1", "k2", "m", "g1", "g2", "x"):
+        upsert(client, {"code": code})
+    upsert(client, {"code": "k1", "kit_members": [{"child_product_code": "m"}]})
+    upsert(client, {"code": "k2", "kit_members": [{"child_product_code": "m"}]})
+    upsert(client, {"code": "m", "kit_members": [{"child_product_code": "x"}]}, status=422)
+    upsert(client, {"code": "g1", "group_members": [{"sku_code": "g2"}]})
+    upsert(client, {"code": "g2", "group_members": [{"sku_code": "x"}]}, status=422)
+    upsert(client, {"code": "x", "group_members": [{"sku_code": "g1"}]}, status=422)
+
+
+def test_a_root_with_variants_moves_under_another_root_with_them(client):
+    upsert(client, {"code": "old", "variants": {"v": {"code": "old-v"}}})
+    upsert(client, {"code": "new", "variants": {"o": {"code": "old"}}})
+    [root] = get(client, "/api/pim/products")["entries"]
+    assert root["code"] == "new"
+    assert root["children"][0]["children"][0]["code"] == "old-v"
+
+
+def test_dates_family_renames_by_id_and_stock_details(client):
+    product_id = upsert(
+        client,
+        {
+            "code": "d",
+            "product_family_code": "F1",
+            "product_attributes": {"born": "2024-02-03"},
+            "inventories": [
+                {
+                    "inventory_source": "DC2",
+                    "sku": "D-1",
+                    "unit_cost": "2.5",
+                    "out_of_stock_threshold": 1,
+                }
+            ],
+        },
+    )["id"]
+    upsert(client, {"id": product_id, "code": "d2"})
+    body = get(client, f"/api/pim/products/{product_id}", schema="product")
+    assert body["code"] == "d2"
+    assert body["product_attributes"]["born"] == {"value": "2024-02-03", "base_type": "date"}
+    assert body["inventories"][0]["sku"] == "D-1" and body["inventories"][0]["unit_cost"] == "2.5"
+    assert xml(client.get(f"/api/products/{product_id}/")).findtext("family") == "F1"
+    assert client.delete("/api/pim/products/999999").status_code == 404

@@ -178,15 +178,15 @@ class _Writer:
                 select(Product).where(self._in_scope(), Product.code.in_(codes))
             )
         }
-        seen: dict[int, str] = {}
+        seen: dict[int, str] = {}  # id() of each product (one object per row) -> its path
         for node in nodes:
             product = self._find(node, by_code)
             if product is None:
                 product = self._create(node)
-            elif product.id in seen:
-                raise invalid(node.path, f"The product is already at {seen[product.id]}.")
-            else:
-                seen[product.id] = node.path
+                by_code[product.code] = product  # the same code further down is this one
+            elif id(product) in seen:
+                raise invalid(node.path, f"The product is already at {seen[id(product)]}.")
+            seen[id(product)] = node.path
             self.products[id(node)] = product
 
     def _in_scope(self):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,7 @@ MAX_ATTRIBUTES = 500  # attributes of one product in a document
 MAX_JSON_TEXT = 65536
 ASSOCIATION_KEYS = {"associated_id", "associated_code"}
 MODES = ("upsert", "reset")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def infer_type(code: str, value: Any) -> str:
@@ -41,7 +43,9 @@ def infer_type(code: str, value: Any) -> str:
     if isinstance(value, int | Decimal):
         return "number"
     if isinstance(value, str):
-        return "html" if code in HTML_CODES else "string"
+        if code in HTML_CODES:
+            return "html"
+        return "date" if ISO_DATE.fullmatch(value) else "string"
     if isinstance(value, dict) and ASSOCIATION_KEYS & set(value):
         return "association"
     if isinstance(value, dict) and "code" in value:
