@@ -947,3 +947,18 @@ def test_dates_family_renames_by_id_and_stock_details(client):
     assert body["inventories"][0]["sku"] == "D-1" and body["inventories"][0]["unit_cost"] == "2.5"
     assert xml(client.get(f"/api/products/{product_id}/")).findtext("family") == "F1"
     assert client.delete("/api/pim/products/999999").status_code == 404
+
+
+def test_the_default_price_follows_the_xml_sell_price(client):
+    product_id = upsert(
+        client,
+        {**MINIMAL, "price_items": [{"amount": 10}, {"price_book_name": "Wholesale", "amount": 7}]},
+    )["id"]
+    lock(client, product_id)
+    response = client.put(
+        f"/api/products/{product_id}/", data=b"<product><sell_price>12.00</sell_price></product>"
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    client.open(f"/api/products/{product_id}/", method="UNLOCK")
+    prices = get(client, f"/api/pim/products/{product_id}", schema="product")["price_items"]
+    assert {p["price_book"]["name"]: p["amount"] for p in prices} == {"Default": 12, "Wholesale": 7}

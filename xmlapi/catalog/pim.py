@@ -26,6 +26,7 @@ from xmlapi.catalog.errors import Conflict, NotFound, RuleBroken
 from xmlapi.catalog.pim_attributes import AttributeBook, attribute_values
 from xmlapi.catalog.pim_input import ProductInput, ProductRef, invalid
 from xmlapi.catalog.pim_links import write_links
+from xmlapi.catalog.pim_reads import DEFAULT_PRICE_BOOK
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.catalog.writes import committing
 from xmlapi.models import Product, ProductClass, ProductColor, ProductSize, Warehouse
@@ -46,7 +47,6 @@ from xmlapi.models.pim import (
 from xmlapi.models.products import stamp
 from xmlapi.models.types import utcnow
 
-DEFAULT_PRICE_BOOK = "Default"
 DEFAULT_CATEGORY_SET = "default"
 COLOUR_CODES = ("colour", "color")
 SIZE_CODES = ("size",)

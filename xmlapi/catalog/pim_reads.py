@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xmlapi.catalog.errors import NotFound
+from xmlapi.catalog.pricing import Pricing
 from xmlapi.models import Product, ProductClass, ProductPhoto, Warehouse
 from xmlapi.models.pim import (
     PimAttribute,
@@ -70,6 +71,8 @@ DEFAULT_PARTS = frozenset(
     }
 )
 MAX_PER_PAGE = 250
+DEFAULT_PRICE_BOOK = "Default"  # its price is the sell price the XML face shows
+TAX_EXCLUSIVE = Pricing()
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,11 @@ def _filters(organization_id: int, query: Query) -> list:
 
 
 def product_page(
-    session: Session, organization_id: int, query: Query, parts: frozenset[str]
+    session: Session,
+    organization_id: int,
+    query: Query,
+    parts: frozenset[str],
+    pricing: Pricing = TAX_EXCLUSIVE,
 ) -> Page:
     """One page of the organization's products (roots with their variant trees, or every
     level flat, each with its parents and the tree under it)."""
@@ -211,20 +218,26 @@ def product_page(
             .offset((query.page - 1) * query.per_page)
         )
     )
-    return Page(query.page, query.per_page, total, _views(session, rows, parts))
+    return Page(query.page, query.per_page, total, _views(session, rows, parts, pricing))
 
 
 def product_view(
-    session: Session, organization_id: int, product_id: int, parts: frozenset[str]
+    session: Session,
+    organization_id: int,
+    product_id: int,
+    parts: frozenset[str],
+    pricing: Pricing = TAX_EXCLUSIVE,
 ) -> PimProductView:
     """One product with its tree; raises NotFound (also for another organization's)."""
     product = session.get(Product, product_id)
     if product is None or product.organization_id != organization_id:
         raise NotFound(f"No product with id {product_id}.")
-    return _views(session, [product], parts)[0]
+    return _views(session, [product], parts, pricing)[0]
 
 
-def _views(session: Session, entries: list[Product], parts: frozenset[str]) -> list[PimProductView]:
+def _views(
+    session: Session, entries: list[Product], parts: frozenset[str], pricing: Pricing
+) -> list[PimProductView]:
     roots = {product.master_id or product.id for product in entries}
     family = {product.id: product for product in entries}
     if roots:
@@ -239,7 +252,9 @@ def _views(session: Session, entries: list[Product], parts: frozenset[str]) -> l
     }
     _tree(views, family, pim)
     if entries:
-        _Loader(session, views, pim, parts, entries[0].organization_id).load()
+        loader = _Loader(session, views, pim, parts, entries[0].organization_id)
+        loader.sell_prices = {i: pricing.sell_price(p) for i, p in family.items()}
+        loader.load()
     return [views[product.id] for product in entries]
 
 
@@ -277,6 +292,7 @@ class _Loader:
         self.pim: dict[int, PimProduct] = pim
         self.parts = parts
         self.ids = list(views)
+        self.sell_prices: dict[int, Decimal | None] = {}
 
     def load(self) -> None:
         for part, loader in (
@@ -392,12 +408,21 @@ class _Loader:
             self.views[item.product_id].price_items.append(
                 {
                     "id": item.id,
-                    "amount": item.amount,
+                    "amount": self._amount(item, book),
                     "price_book": {"id": book.id, "name": book.name},
                     "from": item.valid_from,
                     "to": item.valid_to,
                 }
             )
+
+    def _amount(self, item: PimPriceItem, book: PimPriceBook) -> Decimal:
+        """The default book's price is the product's sell price (the XML face may have
+        changed it since); other books' are their own."""
+        if book.name.lower() == DEFAULT_PRICE_BOOK.lower():
+            sell = self.sell_prices.get(item.product_id)
+            if sell is not None:
+                return sell
+        return item.amount
 
     def _inventories(self) -> None:
         statement = (

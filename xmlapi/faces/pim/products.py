@@ -23,7 +23,7 @@ def _organization() -> int:
 def list_products() -> Response:
     session = get_session()
     query = list_query(request.args)
-    page = pim_reads.product_page(session, _organization(), query, parts(request.args))
+    page = pim_reads.product_page(session, _organization(), query, parts(request.args), pricing())
     version = pim_reads.response_version(session, _organization())
     return json_answer(format.page(page, request.args, version, query.root_products_only))
 
@@ -31,7 +31,9 @@ def list_products() -> Response:
 @bp.get("/products/<int:product_id>", endpoint="detail")
 def detail(product_id: int) -> Response:
     session = get_session()
-    view = pim_reads.product_view(session, _organization(), product_id, parts(request.args))
+    view = pim_reads.product_view(
+        session, _organization(), product_id, parts(request.args), pricing()
+    )
     version = pim_reads.response_version(session, _organization())
     return json_answer(format.product(view, request.args, version))
 
