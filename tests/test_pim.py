@@ -962,3 +962,14 @@ def test_the_default_price_follows_the_xml_sell_price(client):
     client.open(f"/api/products/{product_id}/", method="UNLOCK")
     prices = get(client, f"/api/pim/products/{product_id}", schema="product")["price_items"]
     assert {p["price_book"]["name"]: p["amount"] for p in prices} == {"Default": 12, "Wholesale": 7}
+
+
+def test_the_schemas_are_served(client):
+    listed = client.get("/api/pim/schemas/").get_json()["schemas"]
+    assert {s["name"] for s in listed} >= {"product.json", "products.json", "upserted.json"}
+    response = client.get("/api/pim/schemas/product.json")
+    assert response.status_code == 200 and response.mimetype == "application/schema+json"
+    assert response.get_json()["$id"] == "pim/product.json"
+    missing = client.get("/api/pim/schemas/..%2Fsecret")
+    assert missing.status_code == 404
+    check("error", missing.get_json())

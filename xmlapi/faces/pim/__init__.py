@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask
 
 from xmlapi import http
-from xmlapi.faces.pim import products
+from xmlapi.faces.pim import products, schemas
 from xmlapi.faces.pim.endpoints import ENDPOINTS
 from xmlapi.faces.pim.errors import ERRORS, error_fields
 from xmlapi.http.faces import Face
@@ -16,7 +16,7 @@ PREFIX = "/api/pim"
 FACE = Face(
     name="pim",
     prefix=PREFIX,
-    blueprints=(products.bp,),
+    blueprints=(products.bp, schemas.bp),
     endpoints=ENDPOINTS,
     write_error=write_error,
     errors=ERRORS,

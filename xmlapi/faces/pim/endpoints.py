@@ -22,4 +22,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _entry("pim_products.attributes", "GET", "/products/attributes", "Products' attribute values"),
     _entry("pim_products.detail", "GET", "/products/(d+)", "One product with its variant tree"),
     _entry("pim_products.delete", "DELETE", "/products/(d+)", "Delete a product"),
+    _entry("pim_schemas.list", "GET", "/schemas/", "The JSON Schema of every answer"),
+    _entry("pim_schemas.detail", "GET", "/schemas/(path)", "One JSON Schema"),
 )
