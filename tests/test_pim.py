@@ -973,3 +973,78 @@ def test_the_schemas_are_served(client):
     missing = client.get("/api/pim/schemas/..%2Fsecret")
     assert missing.status_code == 404
     check("error", missing.get_json())
+
+
+def test_the_class_product_sample_and_parent_related_products(client):
+    product_id = upsert(
+        client,
+        {
+            "code": "sku-12",
+            "name": "Product ABC",
+            "status": "inactive",
+            "product_class_name": "Class ABC",
+        },
+    )["id"]
+    chosen = get(
+        client,
+        f"/api/pim/products/{product_id}?response_associated_fields=product_class&response_product_fields=status",
+        schema="product",
+    )
+    assert chosen == {
+        "id": product_id,
+        "code": "sku-12",
+        "status": "inactive",
+        "product_class": chosen["product_class"],
+    }
+    assert chosen["product_class"]["name"] == "Class ABC"
+    parent = upsert(client, {"code": "child_product_code_1"})["id"]
+    upsert(
+        client,
+        {
+            "code": "sku-12",
+            "parent_related_products": [
+                {
+                    "relationship_code": "relationship_1",
+                    "parent_product_code": "child_product_code_1",
+                    "sort_order": 2,
+                    "status": "inactive",
+                }
+            ],
+        },
+    )
+    related = xml(client.get(f"/api/products/{parent}/")).findall(
+        "related_products/related_product"
+    )
+    assert [r.find("product").get("id") for r in related] == [str(product_id)]
+
+
+def test_the_option_values_sample_by_ids_and_codes(app, client):
+    from sqlalchemy import select
+
+    from xmlapi.db import session_scope
+    from xmlapi.models.pim import PimAttributeOption
+
+    upsert(
+        client,
+        {
+            "code": "sku-12",
+            "product_attributes": {
+                "option1": {"code": "one", "name": "One"},
+                "option2": [{"code": "blue", "name": "Blue"}],
+                "option3": [{"code": "four", "name": "4"}, {"code": "five", "name": "5"}],
+                "option4": [{"code": "A", "name": "A"}, {"code": "B", "name": "B"}],
+            },
+        },
+    )
+    with session_scope(app.extensions["xmlapi.engine"]) as session:
+        ids = {o.code: o.id for o in session.scalars(select(PimAttributeOption))}
+    sample = {
+        "option1": ids["one"],
+        "option2": [{"code": "blue"}],
+        "option3": [ids["four"], ids["five"]],
+        "option4": [{"code": "A"}, {"code": "B"}],
+    }
+    upsert(client, {"code": "sku-12", "product_attributes": sample})
+    values = get(client, "/api/pim/products?code=sku-12")["entries"][0]["product_attributes"]
+    assert values["option1"] == {"value": "one", "base_type": "single_option"}
+    assert values["option3"] == {"value": ["four", "five"], "base_type": "multi_option"}
