@@ -1048,3 +1048,39 @@ def test_the_option_values_sample_by_ids_and_codes(app, client):
     values = get(client, "/api/pim/products?code=sku-12")["entries"][0]["product_attributes"]
     assert values["option1"] == {"value": "one", "base_type": "single_option"}
     assert values["option3"] == {"value": ["four", "five"], "base_type": "multi_option"}
+
+
+def _codes(entry: dict) -> dict:
+    return {
+        entry["code"]: sorted(_codes(c) for c in entry["children"]) if entry["children"] else []
+    }
+
+
+def test_deleting_a_level_moves_its_variants_up(client):
+    upsert(client, JACKET)
+    red = get(client, "/api/pim/products?code=jacket-red&root_products_only=false")["entries"][0][
+        "id"
+    ]
+    assert client.delete(f"/api/pim/products/{red}").status_code == 204
+    [root] = get(client, "/api/pim/products")["entries"]
+    assert sorted(c["code"] for c in root["children"]) == ["jacket-blue", "jacket-red-sm"]
+
+
+def test_deleting_a_root_makes_its_children_roots(client):
+    root_id = upsert(client, JACKET)["id"]
+    assert client.delete(f"/api/pim/products/{root_id}").status_code == 204
+    roots = get(client, "/api/pim/products")["entries"]
+    assert sorted((r["code"], [c["code"] for c in r["children"]]) for r in roots) == [
+        ("jacket-blue", ["jacket-blue-sm"]),
+        ("jacket-red", ["jacket-red-sm"]),
+    ]
+
+
+def test_a_level_moved_to_another_tree_brings_its_variants(client):
+    upsert(client, JACKET)
+    upsert(client, {"code": "coat", "variants": {"r": {"code": "jacket-red"}}})
+    roots = {r["code"]: r for r in get(client, "/api/pim/products")["entries"]}
+    assert [c["code"] for c in roots["jacket"]["children"]] == ["jacket-blue"]
+    [red] = roots["coat"]["children"]
+    assert [c["code"] for c in red["children"]] == ["jacket-red-sm"]
+    assert get(client, "/api/pim/products?root_products_only=false")["total_entries"] == 6

@@ -22,10 +22,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xmlapi.catalog import pim_input as checked
+from xmlapi.catalog import products
 from xmlapi.catalog.errors import Conflict, NotFound, RuleBroken
 from xmlapi.catalog.pim_attributes import AttributeBook, attribute_values
 from xmlapi.catalog.pim_input import ProductInput, ProductRef, invalid
-from xmlapi.catalog.pim_links import write_links
+from xmlapi.catalog.pim_links import descendants, write_links
 from xmlapi.catalog.pim_reads import DEFAULT_PRICE_BOOK
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.catalog.writes import committing
@@ -88,6 +89,7 @@ class _Writer:
         self.products: dict[int, Product] = {}  # node id() -> product
         self.pim: dict[int, PimProduct] = {}  # product id -> its PIM row
         self.cache: dict[tuple[str, str], Any] = {}
+        self.created: set[int] = set()  # id() of the products this document makes
 
     # The products of the document ------------------------------------------------------
 
@@ -237,6 +239,7 @@ class _Writer:
             raise invalid(f"{node.path}.code", "Required to create a product.")
         product = Product(organization_id=self.organization_id, code=node.code)
         self.session.add(product)
+        self.created.add(id(product))
         return product
 
     def _check_tree(self, root: ProductInput, nodes: list[ProductInput]) -> None:
@@ -362,27 +365,24 @@ class _Writer:
     # The variant tree ---------------------------------------------------------------------
 
     def _place_variants(self, root: ProductInput) -> None:
+        """Each variant under its parent node, in the tree of the document's product; a
+        variant that stood elsewhere brings the variants below it along."""
         top = self.products[id(root)]
         tree_root = top.master_id or top.id
-        moved = []
+        variants = [self.products[id(node)] for node in root.walk() if node is not root]
+        movers = [p for p in variants if id(p) not in self.created and p.master_id != tree_root]
+        below = {product.id: descendants(self.session, product) for product in movers}
         for node in root.walk():
-            if node is root:
-                continue
-            product = self.products[id(node)]
-            self.pim[product.id].parent_id = self.products[id(node.parent)].id
-            product.master_id = tree_root
-            moved.append(product.id)
-        if moved:
+            if node is not root:
+                product = self.products[id(node)]
+                self.pim[product.id].parent_id = self.products[id(node.parent)].id
+                product.master_id = tree_root
+        for product in movers:
+            for product_id in below[product.id]:
+                self.session.get(Product, product_id).master_id = tree_root
+            product.master_model = False
+        if variants:
             self.session.get(Product, tree_root).master_model = True
-            self.move_subtrees(moved, tree_root)
-
-    def move_subtrees(self, product_ids: list[int], tree_root: int) -> None:
-        """Products that were trees' roots of their own bring their variants along."""
-        below = self.session.scalars(select(Product).where(Product.master_id.in_(product_ids)))
-        for product in below:
-            product.master_id = tree_root
-        for product_id in product_ids:
-            self.session.get(Product, product_id).master_model = False
 
     def _colours_and_sizes(self, root: ProductInput) -> None:
         """Variants take the colour and size their attributes (or their parents') name."""
@@ -666,10 +666,52 @@ def _inventory_fields(row: PimInventory, item: dict[str, Any], path: str) -> Non
 
 
 def remove(session: Session, organization_id: int, product_id: int, photo_store) -> None:
-    """Delete the organization's product (its variants stay, detached); commits."""
-    from xmlapi.catalog import products
-
+    """Delete the organization's product; its variants move up a level (a root's
+    children become roots of their own trees). Commits."""
     product = session.get(Product, product_id)
     if product is None or product.organization_id != organization_id:
         raise NotFound(f"No product with id {product_id}.")
+    _detach_variants(session, product)
     products.delete(session, product_id, photo_store=photo_store)
+
+
+def _detach_variants(session: Session, product: Product) -> None:
+    tree_root = product.master_id or product.id
+    rows = session.execute(
+        select(Product.id, Product.master_id, PimProduct.parent_id)
+        .outerjoin(PimProduct, PimProduct.product_id == Product.id)
+        .where(Product.master_id == tree_root)
+    )
+    parent_of = {ident: parent or master for ident, master, parent in rows}
+    children = [ident for ident, parent in parent_of.items() if parent == product.id]
+    if product.master_id is not None:  # a level inside a tree: its children move up
+        for child in children:
+            _pim_row(session, child).parent_id = parent_of.get(product.id) or tree_root
+        return
+    for child in children:
+        below = [ident for ident in parent_of if _is_below(ident, child, parent_of)]
+        row = session.get(Product, child)
+        row.master_id = None
+        row.master_model = bool(below)
+        _pim_row(session, child).parent_id = None
+        for ident in below:
+            session.get(Product, ident).master_id = child
+
+
+def _is_below(ident: int, top: int, parent_of: dict[int, int]) -> bool:
+    seen = set()
+    current = parent_of.get(ident)
+    while current is not None and current not in seen:
+        if current == top:
+            return True
+        seen.add(current)
+        current = parent_of.get(current)
+    return False
+
+
+def _pim_row(session: Session, product_id: int) -> PimProduct:
+    row = session.get(PimProduct, product_id)
+    if row is None:
+        row = PimProduct(product_id=product_id)
+        session.add(row)
+    return row

@@ -276,7 +276,9 @@ def _tree(
 ) -> None:
     for product_id, product in sorted(family.items()):
         row = pim.get(product_id)
-        parent_id = (row.parent_id if row and row.parent_id else None) or product.master_id
+        parent_id = row.parent_id if row is not None else None
+        if parent_id not in views:
+            parent_id = product.master_id  # an XML child, or a level above deleted
         if parent_id is not None and parent_id in views:
             views[product_id].parent = views[parent_id]
             views[parent_id].children.append(views[product_id])
