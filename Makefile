@@ -47,6 +47,7 @@ bench: install-test
 bench-ops: install-test
 	$(BIN)/python -m bench.import_export $(BENCH_ARGS)
 	$(BIN)/python -m bench.request_overhead
+	$(BIN)/python -m bench.pim_tree
 
 # The newest releases setup.cfg's bounds allow, pinned; then stamped with the digest of
 # setup.cfg's requirements, which check-lock (CI) compares.

@@ -14,7 +14,15 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from xmlapi import db, migrate
-from xmlapi.catalog import auth, demo, organizations, photo_check, photo_move, photo_store
+from xmlapi.catalog import (
+    auth,
+    demo,
+    organizations,
+    photo_check,
+    photo_move,
+    photo_store,
+    pim_reads,
+)
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.settings import Settings, SettingsError, from_environ
 from xmlapi.transfer import formats
@@ -73,6 +81,24 @@ def create_org(name: str) -> None:
             raise click.ClickException(str(exc)) from None
         ident = organization.id
     click.echo(f"created organization {ident}: {name.strip()}")
+
+
+@main.command("pim-settings")
+@click.argument("organization_id", type=int)
+@click.option("--response-version", type=click.Choice(["1", "2"]), help='1: products under "en".')
+@click.option("--require", "required", multiple=True, help="An attribute code products need.")
+def pim_settings(
+    organization_id: int, response_version: str | None, required: tuple[str, ...]
+) -> None:
+    """Set an organization's PIM answers: their version, and required attributes."""
+    with _migrated_session() as session:
+        try:
+            if response_version is not None:
+                pim_reads.set_response_version(session, organization_id, int(response_version))
+            pim_reads.require_attributes(session, organization_id, list(required))
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"PIM settings of organization {organization_id} saved")
 
 
 @main.command("create-user")

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per concern; importing this registers them all."""
 
+from xmlapi.models import pim  # noqa: F401  (the PIM face's tables)
 from xmlapi.models.auth import ApiSession, App, User
 from xmlapi.models.costs import SupplierCost
 from xmlapi.models.locks import ProductLock
