@@ -2,6 +2,7 @@
 
 from xmlapi.models.auth import ApiSession, App, User
 from xmlapi.models.costs import SupplierCost
+from xmlapi.models.feed import FeedClock, FeedEntry, Webhook, WebhookDelivery
 from xmlapi.models.locks import ProductLock
 from xmlapi.models.organizations import ApiToken, Membership, Organization
 from xmlapi.models.photos import PhotoBlob, PhotoScale, ProductPhoto
@@ -25,6 +26,8 @@ __all__ = [
     "ApiToken",
     "App",
     "Currency",
+    "FeedClock",
+    "FeedEntry",
     "Membership",
     "Organization",
     "PhotoBlob",
@@ -44,5 +47,7 @@ __all__ = [
     "TaxExemption",
     "User",
     "Warehouse",
+    "Webhook",
+    "WebhookDelivery",
     "WebCategory",
 ]

@@ -17,6 +17,7 @@ from typing import Any
 
 from lxml import etree
 
+from xmlapi.catalog.feed import Page
 from xmlapi.catalog.readmodel import (
     CostLine,
     ListItem,
@@ -405,3 +406,25 @@ def _drain(buffer: io.BytesIO) -> bytes:
     buffer.seek(0)
     buffer.truncate()
     return data
+
+
+# The change feed ------------------------------------------------------------------
+
+
+def changes(page: Page) -> etree._Element:
+    """A page of the change feed (GET /api/changes/): entries in order and the cursor
+    to ask with next."""
+    el = root(
+        "changes",
+        after=str(page.after),
+        next_after=str(page.next_after),
+        more=_BOOLEAN[page.more],
+    )
+    for entry in page.entries:
+        change = SubElement(el, "change", seq=str(entry.seq), kind=entry.kind)
+        change.set("uri", f"/products/{entry.product_id}/")
+        change.set("id", str(entry.product_id))
+        change.set("version", str(entry.version))
+        leaf(change, "code", entry.code)
+        leaf(change, "changed", entry.changed)
+    return el
