@@ -47,7 +47,7 @@ __all__ = [
     "TaxExemption",
     "User",
     "Warehouse",
+    "WebCategory",
     "Webhook",
     "WebhookDelivery",
-    "WebCategory",
 ]

@@ -32,5 +32,7 @@ def _number(name: str, default: int) -> int:
     if raw is None or raw == "":
         return default
     if not _DIGITS.fullmatch(raw):
-        raise InvalidQuery(f"expected a whole number in digits 0-9, got {raw[:40]!r}", parameter=name)
+        raise InvalidQuery(
+            f"expected a whole number in digits 0-9, got {raw[:40]!r}", parameter=name
+        )
     return int(raw)
