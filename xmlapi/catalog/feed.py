@@ -157,9 +157,7 @@ def _advance(connection: Connection, count: int) -> tuple[int, dt.datetime]:
         .where(FeedClock.id == CLOCK_ID)
         .values(
             seq=FeedClock.seq + count,
-            stamp_us=case(
-                (FeedClock.stamp_us < now_us, now_us), else_=FeedClock.stamp_us + 1
-            ),
+            stamp_us=case((FeedClock.stamp_us < now_us, now_us), else_=FeedClock.stamp_us + 1),
         )
         .returning(FeedClock.seq, FeedClock.stamp_us)
     )
