@@ -1,6 +1,9 @@
-"""The change feed under real concurrency: 4 writers create, change and delete 1 000
-products through 2 gunicorn workers while a consumer follows the feed from 0; the
-consumer ends with exactly the server's final state (no missed delete, no stale row)."""
+"""The change feed and keyset paging under real concurrency: 4 writers create, change
+and delete 1 000 products through 2 gunicorn workers while one consumer follows the
+feed from 0 and another syncs the product list by keyset cursor. The feed's consumer
+ends with exactly the server's final state (no missed delete, no stale row); the keyset
+one with every product as it is, having seen no row twice (deletes are the feed's to
+tell: its extra rows are exactly products deleted after it read them)."""
 
 from __future__ import annotations
 
@@ -45,7 +48,7 @@ class Client:
         return answer
 
 
-def write(base: str, writer: int, failures: list) -> None:
+def write(base: str, writer: int, failures: list, deleted: set) -> None:
     """Create this writer's share of products; change half of them, delete a quarter."""
     client = Client(base)
     try:
@@ -59,6 +62,7 @@ def write(base: str, writer: int, failures: list) -> None:
             client.expect(200, "PUT", path, product(code + "-changed"))
             if n % 4 == 0:
                 client.expect(200, "DELETE", path)
+                deleted.add(int(path.split("/")[-2]))
     except BaseException as exc:  # reported by the test
         failures.append(exc)
     finally:
@@ -96,21 +100,50 @@ class Consumer:
         return root.get("more") == "true"
 
 
-def test_a_consumer_following_the_feed_ends_with_the_servers_state(serve, engine):
+class KeysetSync:
+    """Follows the product list by keyset cursor, keeping id -> code."""
+
+    def __init__(self, base: str):
+        self.client = Client(base)
+        self.after = "0"
+        self.copy: dict[int, str] = {}
+        self.seen: set[tuple[int, str]] = set()
+
+    def follow(self) -> bool:
+        """Read one page and apply it; whether it had rows."""
+        body = self.client.expect(200, "GET", f"/api/products/?after={self.after}&count=200")
+        root = etree.fromstring(body)
+        for item in root:
+            row = (int(item.get("id")), item.findtext("code"))
+            assert row not in self.seen, f"{row} came twice"
+            self.seen.add(row)
+            self.copy[row[0]] = row[1]
+        self.after = root.get("next_after")
+        return len(root) > 0
+
+
+def test_feed_and_keyset_consumers_end_with_the_servers_state(serve, engine):
     base = serve(workers=2, threads=2, **ENV)
     failures: list[BaseException] = []
-    writers = [threading.Thread(target=write, args=(base, w, failures)) for w in range(WRITERS)]
+    deleted: set[int] = set()
+    writers = [
+        threading.Thread(target=write, args=(base, w, failures, deleted)) for w in range(WRITERS)
+    ]
     for thread in writers:
         thread.start()
-    consumer = Consumer(base)
+    consumer, sync = Consumer(base), KeysetSync(base)
     while any(thread.is_alive() for thread in writers):
         consumer.follow()
+        sync.follow()
     for thread in writers:
         thread.join()
     assert not failures, failures
     while consumer.follow():
         pass
+    while sync.follow():
+        pass
     consumer.client.close()
+    sync.client.close()
     with Session(engine) as session:
         stored = {
             row.id: (row.code, row.version)
@@ -118,4 +151,6 @@ def test_a_consumer_following_the_feed_ends_with_the_servers_state(serve, engine
         }
     assert len(stored) == PRODUCTS - WRITERS * len(range(0, PRODUCTS // WRITERS, 4))
     assert consumer.copy == stored
+    assert {pid: sync.copy[pid] for pid in stored} == {pid: s[0] for pid, s in stored.items()}
+    assert set(sync.copy) - set(stored) <= deleted
     assert consumer.pages > 2  # it really followed while the writers wrote
