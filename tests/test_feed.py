@@ -97,11 +97,16 @@ def test_a_cursor_older_than_the_retention_window_is_410_with_advice(client, eng
     assert client.delete(f"/api/products/{gone}/").status_code == 200
     with session_scope(engine) as session:
         assert feed.prune(session, dt.timedelta(0), now=utcnow() + dt.timedelta(seconds=1)) == 1
-    response = client.get("/api/changes/", query_string={"after": attrs["next_after"]})
-    assert response.status_code == 410
-    assert error_type(response) == "cursor.expired"
-    assert "after=0" in xml(response).findtext("localizable_message/message")
-    assert changes(client)[0] == []  # from 0 the feed is whole again
+    for after in (attrs["next_after"], "0"):
+        response = client.get("/api/changes/", query_string={"after": after})
+        assert response.status_code == 410
+        assert error_type(response) == "cursor.expired"
+        message = xml(response).findtext("localizable_message/message")
+        head = message.rsplit("after=", 1)[1].rstrip(".")
+        assert "the list with after=0" in message
+    assert changes(client, after=head)[0] == []  # resynced: the feed goes on from the head
+    create_product(client, code="NEXT")
+    assert [code for _, _, code in changes(client, after=head)[0]] == ["NEXT"]
 
 
 def test_the_feed_is_scoped_to_the_callers_organization(app, client, engine):

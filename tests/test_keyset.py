@@ -144,3 +144,7 @@ class _Answer:
 def _add_cost(client, product_id, supplier):
     add_cost(client, product_id, supplier)
     return _Answer()
+
+
+def test_an_empty_list_keeps_the_starting_cursor(client):
+    assert page(client) == ([], "0")

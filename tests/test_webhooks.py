@@ -412,3 +412,57 @@ def test_deliver_runs_until_stopped(run, engine, monkeypatch):
         result = run("deliver", "--interval", "0.1")
         assert result.exit_code != 0
     assert rounds == [0.1, 0.1]
+
+
+def test_the_readmes_receiver_check_verifies_a_delivery(client, engine, receiver, sender):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    snippet = readme.split("A receiver checks the signature")[1].split("```python\n")[1]
+    namespace: dict = {}
+    exec(snippet.split("```")[0], namespace)  # the README's own code
+    verified = namespace["verified"]
+    receiver.start()
+    hook = register(engine, receiver.url)
+    create_product(client, code="DOC")
+    drain(sender)
+    headers, body = receiver.requests[0]
+    assert verified(hook.secret, headers, body)
+    assert not verified(hook.secret, headers, body + b"x")
+    assert not verified("whsec_other", headers, body)
+
+
+def test_a_webhook_behind_the_retention_window_starts_again_from_0(
+    client, engine, receiver, sender
+):
+    kept = create_product(client, code="KEPT")
+    gone = create_locked_product(client, code="GONE")
+    hook = register(engine, receiver.url)
+    with Session(engine) as session:
+        session.execute(
+            Webhook.__table__.update().values(acked_seq=1)  # it had seen the first entry
+        )
+        session.commit()
+    client.delete(f"/api/products/{gone}/")
+    from xmlapi.catalog import feed
+
+    with Session(engine) as session:
+        feed.prune(session, dt.timedelta(0), now=utcnow() + dt.timedelta(seconds=1))
+    receiver.start()
+    drain(sender)
+    (event,) = unique_events(receiver, hook.secret)
+    assert [(e["kind"], e["id"]) for e in event["entries"]] == [("upsert", kept)]
+    assert event["resync"] is True  # every product as it is: drop the others
+    create_product(client, code="NEXT")
+    drain(sender)
+    later = unique_events(receiver, hook.secret)[-1]
+    assert later["resync"] is False and [e["code"] for e in later["entries"]] == ["NEXT"]
+    assert webhook_row(engine, hook.id).resync_until is None
+
+
+def test_a_webhook_deleted_meanwhile_gets_nothing(engine, sender, app):
+    hook = register(engine, "http://127.0.0.1:9/hook")
+    with Session(engine) as session:
+        session.delete(session.get(Webhook, hook.id))
+        session.commit()
+    assert sender.deliver(hook.id) == 0

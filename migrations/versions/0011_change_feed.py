@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("previous_secret", sa.String(length=64), nullable=True),
         sa.Column("created", UTCDateTime(timezone=True), nullable=False),
         sa.Column("acked_seq", sa.BigInteger(), nullable=False),
+        sa.Column("resync_until", sa.BigInteger(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("lease_holder", sa.String(length=64), nullable=True),
         sa.Column("lease_expires", UTCDateTime(timezone=True), nullable=True),

@@ -147,13 +147,17 @@ def test_old_tombstones_are_pruned_and_an_older_cursor_expires(session, catalog_
     window = dt.timedelta(days=1)
     assert feed.prune(session, window) == 0  # not old yet
     assert feed.prune(session, window, now=utcnow() + dt.timedelta(days=2)) == 1
-    with pytest.raises(feed.CursorExpired) as expired:
-        read(catalog_engine, before_delete)
-    assert expired.value.pruned == tombstone
-    assert "after=0" in expired.value.message
-    # From 0, or from the pruned tombstone on, the feed is complete.
-    assert kinds(read(catalog_engine)) == [(kept.id, "upsert", "KEPT")]
+    for cursor in (before_delete, 0):
+        with pytest.raises(feed.CursorExpired) as expired:
+            read(catalog_engine, cursor)
+        assert expired.value.pruned == tombstone
+        assert expired.value.head == tombstone
+        assert f"after={tombstone}" in expired.value.message
+    # From the watermark on the feed is whole; a resync from 0 gets every product.
     assert read(catalog_engine, tombstone).entries == []
+    with catalog_engine.connect() as connection:
+        page = feed.read(connection, 1, 0, 10, resync=True)
+    assert kinds(page) == [(kept.id, "upsert", "KEPT")]
 
 
 def test_upserts_are_never_pruned(session, catalog_engine):
@@ -189,3 +193,24 @@ def test_a_cost_appended_to_a_product_moves_its_entry(session, catalog_engine):
     session.commit()
     assert [e.product_id for e in read(catalog_engine, cursor).entries] == [product.id]
     assert session.scalar(select(FeedEntry.version).where(FeedEntry.product_id == product.id)) == 2
+
+
+def test_a_savepoint_commits_nothing_to_the_feed_before_the_transaction(session, catalog_engine):
+    session.begin()
+    with session.begin_nested():
+        session.add(Product(code="INNER"))
+    assert read(catalog_engine).entries == []  # numbered by the outer commit only
+    session.commit()
+    assert [e.code for e in read(catalog_engine).entries] == ["INNER"]
+
+
+def test_a_savepoint_rolled_back_leaves_the_transactions_notes(session, catalog_engine):
+    session.begin()
+    session.add(Product(code="OUTER"))
+    session.flush()
+    savepoint = session.begin_nested()
+    session.add(Product(code="INNER"))
+    session.flush()
+    savepoint.rollback()
+    session.commit()
+    assert [e.code for e in read(catalog_engine).entries] == ["OUTER"]

@@ -80,7 +80,11 @@ def _remember_written(session: Session, _context) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_written(session: Session) -> None:
     session.info.pop(_WRITTEN, None)
-    feed.forget(session)
+    # A savepoint's end is not the transaction's: the feed's notes wait for the outer
+    # commit (after a savepoint's rollback they may name a product that did not change
+    # after all: an entry too many, never one too few).
+    if not session.in_nested_transaction():
+        feed.forget(session)
 
 
 def seal(session: Session) -> None:

@@ -10,9 +10,10 @@ an entry below one a reader has seen can never appear later. The same lock order
 products' ``modified`` stamps (the keyset cursor of the lists): stamps never go back.
 
 Entries are folded: one row per product, its latest change (an upsert) or its tombstone
-(a delete, keeping id and code). So reading from 0 gives the latest state of every
-product, always; tombstones older than the retention window are pruned, and a cursor
-below the last pruned one is refused (``CursorExpired``): read again from 0.
+(a delete, keeping id and code). Tombstones older than the retention window are pruned
+(upserts never are: reading from 0 on the server's side, as a webhook's resync does,
+gives every product's latest state); a cursor below the last pruned tombstone is refused
+(``CursorExpired``): the client resyncs from the product list and follows from the head.
 """
 
 from __future__ import annotations
@@ -43,16 +44,17 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 class CursorExpired(CatalogError):
     """A cursor below the last pruned tombstone: deletes after it may be gone."""
 
-    def __init__(self, after: int, pruned: int):
+    def __init__(self, after: int, pruned: int, head: int):
         super().__init__(
-            f"The feed no longer holds every change after {after}: tombstones up to "
-            f"{pruned} were pruned (older than the retention window). Resync: read the "
-            "feed again from after=0 (it holds the latest entry of every product) and "
-            "drop the products it does not list.",
-            {"after": f"older than the retention window; start again from 0 (pruned: {pruned})"},
+            f"The feed no longer holds every change after {after}: deletes up to {pruned} "
+            "were pruned (older than the retention window). Resync: read every product "
+            "(the list with after=0, keyset paging), drop those it does not show, then "
+            f"follow the feed from after={head}.",
+            {"after": f"older than the retention window; resync, then follow from {head}"},
         )
         self.after = after
         self.pruned = pruned
+        self.head = head
 
 
 @dataclass(frozen=True)
@@ -119,11 +121,17 @@ def seal(session: Session) -> dt.datetime | None:
     last, stamp = _advance(connection, len(pending))
     live = [product_id for product_id, change in pending.items() if not change.deleted]
     if live:
-        connection.execute(
-            update(Product.__table__).where(Product.id.in_(live)).values(modified=stamp)
-        )
-        for product_id in live:
+        stamped = connection.scalars(
+            update(Product.__table__)
+            .where(Product.id.in_(live))
+            .values(modified=stamp)
+            .returning(Product.id)
+        ).all()
+        for product_id in stamped:
             _set_loaded(session, product_id, stamp)
+        # A product made in a savepoint that was rolled back is not there: no entry.
+        for product_id in set(live) - set(stamped):
+            del pending[product_id]
     first = last - len(pending) + 1
     rows = [
         {
@@ -137,7 +145,8 @@ def seal(session: Session) -> dt.datetime | None:
         }
         for offset, (product_id, change) in enumerate(sorted(pending.items()))
     ]
-    connection.execute(_upsert(connection), rows)
+    if rows:
+        connection.execute(_upsert(connection), rows)
     return stamp
 
 
@@ -197,7 +206,7 @@ _PAGE = select(
     FeedEntry.version,
     FeedEntry.changed,
 ).order_by(FeedEntry.seq)
-_PRUNED = select(FeedClock.pruned_seq).where(FeedClock.id == CLOCK_ID)
+_CLOCK = select(FeedClock.pruned_seq, FeedClock.seq).where(FeedClock.id == CLOCK_ID)
 
 
 def check_cursor(after: int, limit: int) -> None:
@@ -209,13 +218,19 @@ def check_cursor(after: int, limit: int) -> None:
 
 
 def read(
-    connection: Connection, organization_id: int, after: int = 0, limit: int = DEFAULT_LIMIT
+    connection: Connection,
+    organization_id: int,
+    after: int = 0,
+    limit: int = DEFAULT_LIMIT,
+    *,
+    resync: bool = False,
 ) -> Page:
     """The organization's entries after ``after``, at most ``limit`` of them.
 
     Raises InvalidQuery for a cursor or limit out of range, CursorExpired for a cursor
-    below the last pruned tombstone. The watermark is read after the page: it only
-    grows, so if it is still at or below ``after`` now, nothing the page needed was gone.
+    below the last pruned tombstone (unless ``resync``: a reader that started from 0 and
+    drops what it is not given). The watermark is read after the page: it only grows,
+    so if it is still at or below ``after`` now, nothing the page needed was gone.
     """
     check_cursor(after, limit)
     rows = connection.execute(
@@ -223,9 +238,9 @@ def read(
             limit + 1
         )
     ).all()
-    pruned = connection.scalar(_PRUNED) or 0
-    if after and after < pruned:
-        raise CursorExpired(after, pruned)
+    pruned, head = connection.execute(_CLOCK).first() or (0, 0)
+    if after < pruned and not resync:
+        raise CursorExpired(after, pruned, head)
     entries = [Entry(*row) for row in rows[:limit]]
     next_after = entries[-1].seq if entries else after
     return Page(after, entries, next_after, len(rows) > limit)

@@ -251,9 +251,7 @@ def post(
         raise DeliveryFailed(f"answered {exc.code}", exc.code) from None
     except (OSError, ValueError) as exc:  # refused, timed out, reset, bad answer
         raise DeliveryFailed(f"{type(exc).__name__}: {exc}"[:255]) from None
-    if not 200 <= status < 300:
-        raise DeliveryFailed(f"answered {status}", status)
-    return status
+    return status  # any other status raised HTTPError above
 
 
 def backoff(attempts: int, first: dt.timedelta = FIRST_RETRY) -> dt.timedelta:
@@ -362,7 +360,7 @@ def next_batch(session: Session, webhook: Webhook, now: dt.datetime) -> WebhookD
     """A new delivery of the entries after the webhook's acknowledged number, of the
     kinds it wants (entries of other kinds are passed over: acknowledged at once); None
     when there are none. A cursor past the retention window starts again from 0: the
-    receiver gets every product's latest state."""
+    receiver gets every product's latest state (batches say ``"resync": true``)."""
     wanted = set(webhook.events.split(","))
     while True:
         page = _page(session, webhook)
@@ -371,14 +369,14 @@ def next_batch(session: Session, webhook: Webhook, now: dt.datetime) -> WebhookD
         entries = [entry for entry in page.entries if entry.kind in wanted]
         if entries:
             break
-        webhook.acked_seq = page.next_after
+        webhook.acked_seq = _cursor_after(page, webhook)
         session.commit()
     event_id = str(uuid.uuid4())
     delivery = WebhookDelivery(
         webhook_id=webhook.id,
         event_id=event_id,
         first_seq=entries[0].seq,
-        last_seq=page.next_after,
+        last_seq=_cursor_after(page, webhook),
         body=batch_body(event_id, webhook, entries),
         status=PENDING,
         attempts=0,
@@ -390,13 +388,30 @@ def next_batch(session: Session, webhook: Webhook, now: dt.datetime) -> WebhookD
     return delivery
 
 
+def _cursor_after(page: feed.Page, webhook: Webhook) -> int:
+    """Where the webhook stands once ``page`` is acknowledged. The last page of a resync
+    reaches the head it started from: every entry up to it was committed before the
+    resync began, so the pages read since held them all."""
+    if webhook.resync_until is not None and not page.more:
+        return max(page.next_after, webhook.resync_until)
+    return page.next_after
+
+
 def _page(session: Session, webhook: Webhook) -> feed.Page:
+    """The next entries for the webhook. A cursor past the retention window starts a
+    resync: the whole feed again from 0 (every product's latest entry), up to the head
+    it had then."""
     connection = session.connection()
+    if webhook.resync_until is not None and webhook.acked_seq >= webhook.resync_until:
+        webhook.resync_until = None
+    resync = webhook.resync_until is not None
     try:
-        return feed.read(connection, webhook.organization_id, webhook.acked_seq, BATCH)
-    except feed.CursorExpired:
-        webhook.acked_seq = 0
-        return feed.read(connection, webhook.organization_id, 0, BATCH)
+        return feed.read(
+            connection, webhook.organization_id, webhook.acked_seq, BATCH, resync=resync
+        )
+    except feed.CursorExpired as expired:
+        webhook.acked_seq, webhook.resync_until = 0, max(expired.head, 1)
+        return feed.read(connection, webhook.organization_id, 0, BATCH, resync=True)
 
 
 def batch_body(event_id: str, webhook: Webhook, entries: list[feed.Entry]) -> bytes:
@@ -405,6 +420,7 @@ def batch_body(event_id: str, webhook: Webhook, entries: list[feed.Entry]) -> by
         "event_id": event_id,
         "webhook": webhook.id,
         "organization": webhook.organization_id,
+        "resync": webhook.resync_until is not None,
         "entries": [
             {
                 "seq": entry.seq,

@@ -59,6 +59,9 @@ class Webhook(Base):
     previous_secret: Mapped[str | None] = mapped_column(String(64))
     created: Mapped[Timestamp] = mapped_column(default=utcnow)
     acked_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Set while it is sent the whole feed again from 0 (its cursor had expired): until
+    # acked_seq reaches it, batches say "resync" and the watermark is not checked.
+    resync_until: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(default=True)
     # The sender that may deliver to it now (one per webhook, across hosts).
     lease_holder: Mapped[str | None] = mapped_column(String(64))
