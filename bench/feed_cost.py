@@ -20,6 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from sqlalchemy import create_engine, make_url, text
+
 from bench.run import (
     LOCKED_PRODUCTS,
     Row,
@@ -56,6 +58,23 @@ def measure(args, feed_env: dict, bare_env: dict, ids: list[int], bare_ids: list
     ]
 
 
+def _twin(url: str, workdir: Path) -> str:
+    """A second database like ``url``'s: a SQLite file, or ``<name>_bare`` beside it on
+    the same PostgreSQL server (created when missing)."""
+    if not url.startswith("postgresql"):
+        return f"sqlite:///{workdir / 'bare.db'}"
+    parsed = make_url(url)
+    name = f"{parsed.database}_bare"
+    maintenance = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with maintenance.connect() as connection:
+        if not connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ):
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    maintenance.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--products", type=int, default=2_000)
@@ -67,14 +86,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--bare-database-url",
         default=os.environ.get("XMLAPI_BENCH_BARE_DATABASE_URL"),
-        help="the database of the service without the feed (needed with --database-url)",
+        help="the database of the service without the feed (default: a twin of the other)",
     )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         sys.exit("bench: wrk is not installed (apt-get install wrk)")
     workdir = Path(tempfile.mkdtemp(prefix="xmlapi-bench-feed-"))
     url = args.database_url or f"sqlite:///{workdir / 'feed.db'}"
-    bare_url = args.bare_database_url or f"sqlite:///{workdir / 'bare.db'}"
+    bare_url = args.bare_database_url or _twin(url, workdir)
     try:
         envs, ids = [], []
         for name, database in (("feed", url), ("bare", bare_url)):

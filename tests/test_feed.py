@@ -134,3 +134,27 @@ def _hash(password: str) -> str:
     from werkzeug.security import generate_password_hash
 
     return generate_password_hash(password, "pbkdf2:sha256:1000")
+
+
+def test_the_feed_adds_three_statements_to_a_write(app, make_app, settings):
+    """What the feed costs a PUT, counted rather than timed: the clock's UPDATE, the
+    products' stamp and the entries' upsert (make bench times it)."""
+    from tests.conftest import client_of
+    from tests.helpers import count_statements
+
+    def statements_of_a_put(some_app, code: str) -> int:
+        client = client_of(some_app)
+        product = create_locked_product(client, code=code)
+        body = f"<product><family>{code}</family></product>".encode()
+        engine = some_app.extensions["xmlapi.engine"]
+        client.put(f"/api/products/{product}/", data=body)  # warm: caches, the statements
+        return count_statements(
+            engine,
+            lambda: client.put(
+                f"/api/products/{product}/", data=b"<product><family>again</family></product>"
+            ),
+        )
+
+    with_feed = statements_of_a_put(app, "WITH")
+    without = statements_of_a_put(make_app(settings.replace(feed=False)), "WITHOUT")
+    assert with_feed == without + 3

@@ -148,3 +148,29 @@ def _add_cost(client, product_id, supplier):
 
 def test_an_empty_list_keeps_the_starting_cursor(client):
     assert page(client) == ([], "0")
+
+
+def test_a_keyset_page_leaves_out_a_row_written_after_its_keys_were_read(client, app):
+    """Its new state comes on a later page, with its new stamp: shown now, it would come
+    twice. An offset page shows it as it is."""
+    from decimal import Decimal
+
+    from xmlapi.catalog.listing import Key
+    from xmlapi.catalog.pricing import Pricing
+    from xmlapi.http.cache import RenderCache
+    from xmlapi.http.listing import list_bodies
+
+    product = create_product(client, code="OLD")
+    stale = [Key(product, 0)]  # the version its key had before a write
+    with app.extensions["xmlapi.engine"].connect() as connection:
+
+        def repr_bytes(item) -> bytes:
+            return repr(item).encode()
+
+        def bodies(exact: bool) -> list[bytes]:
+            rules = Pricing(False, Decimal(7))
+            cache = RenderCache(size=0)
+            return list(list_bodies(connection, stale, rules, repr_bytes, cache, exact=exact))
+
+        assert bodies(exact=True) == []
+        assert len(bodies(exact=False)) == 1

@@ -7,8 +7,8 @@ import datetime as dt
 import os
 import socket
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import click
 from sqlalchemy.orm import Session
@@ -117,10 +117,10 @@ def _loop(round_: Callable[[], int], once: bool, interval: float) -> None:
             time.sleep(interval)
 
 
-class _explained(AbstractContextManager):
+@contextmanager
+def _explained() -> Iterator[None]:
     """Catalog refusals end the command with their message."""
-
-    def __exit__(self, kind, exc, _tb) -> bool:
-        if isinstance(exc, CatalogError):
-            raise click.ClickException(exc.message) from None
-        return False
+    try:
+        yield
+    except CatalogError as exc:
+        raise click.ClickException(exc.message) from None

@@ -12,16 +12,17 @@ from sqlalchemy.orm import Session
 from tests.catalog.conftest import add_product
 from xmlapi.catalog import feed, writes
 from xmlapi.catalog.filters import InvalidQuery
+from xmlapi.catalog.readmodel import FeedPage
 from xmlapi.models import FeedEntry, Organization, Product, SerialNumber, SupplierCost
 from xmlapi.models.types import utcnow
 
 
-def read(engine, after: int = 0, limit: int = 100, organization_id: int = 1) -> feed.Page:
+def read(engine, after: int = 0, limit: int = 100, organization_id: int = 1) -> FeedPage:
     with engine.connect() as connection:
         return feed.read(connection, organization_id, after, limit)
 
 
-def kinds(page: feed.Page) -> list[tuple[int, str, str | None]]:
+def kinds(page: FeedPage) -> list[tuple[int, str, str | None]]:
     return [(entry.product_id, entry.kind, entry.code) for entry in page.entries]
 
 

@@ -28,7 +28,9 @@ from sqlalchemy.orm.util import identity_key
 
 from xmlapi.catalog.errors import CatalogError
 from xmlapi.catalog.filters import InvalidQuery
-from xmlapi.models import FeedClock, FeedEntry, Product
+from xmlapi.catalog.readmodel import FeedEntry, FeedPage
+from xmlapi.models import FeedClock, Product
+from xmlapi.models import FeedEntry as EntryRow
 from xmlapi.models.feed import DELETE, UPSERT
 from xmlapi.models.types import utcnow
 
@@ -65,27 +67,6 @@ class Change:
     code: str | None
     version: int
     deleted: bool
-
-
-@dataclass(frozen=True)
-class Entry:
-    seq: int
-    product_id: int
-    kind: str  # "upsert" or "delete"
-    code: str | None
-    version: int
-    changed: dt.datetime
-
-
-@dataclass(frozen=True)
-class Page:
-    """Entries after a cursor, in order; ``next_after`` is the cursor to ask with next,
-    ``more`` whether entries after this page were already there."""
-
-    after: int
-    entries: list[Entry]
-    next_after: int
-    more: bool
 
 
 # Writing --------------------------------------------------------------------------------
@@ -188,7 +169,7 @@ def _dialect_insert(connection: Connection, table):
 
 def _upsert(connection: Connection):
     """Insert entries, a product's new entry replacing its old one (folding)."""
-    statement = _dialect_insert(connection, FeedEntry.__table__)
+    statement = _dialect_insert(connection, EntryRow.__table__)
     columns = ("organization_id", "seq", "kind", "code", "version", "changed")
     return statement.on_conflict_do_update(
         index_elements=["product_id"],
@@ -199,13 +180,13 @@ def _upsert(connection: Connection):
 # Reading --------------------------------------------------------------------------------
 
 _PAGE = select(
-    FeedEntry.seq,
-    FeedEntry.product_id,
-    FeedEntry.kind,
-    FeedEntry.code,
-    FeedEntry.version,
-    FeedEntry.changed,
-).order_by(FeedEntry.seq)
+    EntryRow.seq,
+    EntryRow.product_id,
+    EntryRow.kind,
+    EntryRow.code,
+    EntryRow.version,
+    EntryRow.changed,
+).order_by(EntryRow.seq)
 _CLOCK = select(FeedClock.pruned_seq, FeedClock.seq).where(FeedClock.id == CLOCK_ID)
 
 
@@ -224,7 +205,7 @@ def read(
     limit: int = DEFAULT_LIMIT,
     *,
     resync: bool = False,
-) -> Page:
+) -> FeedPage:
     """The organization's entries after ``after``, at most ``limit`` of them.
 
     Raises InvalidQuery for a cursor or limit out of range, CursorExpired for a cursor
@@ -234,16 +215,16 @@ def read(
     """
     check_cursor(after, limit)
     rows = connection.execute(
-        _PAGE.where(FeedEntry.organization_id == organization_id, FeedEntry.seq > after).limit(
+        _PAGE.where(EntryRow.organization_id == organization_id, EntryRow.seq > after).limit(
             limit + 1
         )
     ).all()
     pruned, head = connection.execute(_CLOCK).first() or (0, 0)
     if after < pruned and not resync:
         raise CursorExpired(after, pruned, head)
-    entries = [Entry(*row) for row in rows[:limit]]
+    entries = [FeedEntry(*row) for row in rows[:limit]]
     next_after = entries[-1].seq if entries else after
-    return Page(after, entries, next_after, len(rows) > limit)
+    return FeedPage(after, entries, next_after, len(rows) > limit)
 
 
 # Retention ------------------------------------------------------------------------------
@@ -254,8 +235,8 @@ def prune(session: Session, retention: dt.timedelta, now: dt.datetime | None = N
     last of them, in one transaction; returns how many went. Upserts are never pruned:
     each product keeps its latest entry, so reading from 0 stays complete."""
     cutoff = (now or utcnow()) - retention
-    old = (FeedEntry.kind == DELETE) & (FeedEntry.changed < cutoff)
-    last = session.scalar(select(func.max(FeedEntry.seq)).where(old))
+    old = (EntryRow.kind == DELETE) & (EntryRow.changed < cutoff)
+    last = session.scalar(select(func.max(EntryRow.seq)).where(old))
     if last is None:
         return 0
     # Stamps grow with numbers: every tombstone up to ``last`` is older than the cutoff.
@@ -265,7 +246,7 @@ def prune(session: Session, retention: dt.timedelta, now: dt.datetime | None = N
         .values(pruned_seq=last)
     )
     gone = session.execute(
-        delete(FeedEntry).where(FeedEntry.kind == DELETE, FeedEntry.seq <= last)
+        delete(EntryRow).where(EntryRow.kind == DELETE, EntryRow.seq <= last)
     ).rowcount
     session.commit()
     return gone

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from xmlapi.catalog import feed
 from xmlapi.catalog.errors import InvalidValue, NotFound
+from xmlapi.catalog.readmodel import FeedEntry, FeedPage
 from xmlapi.models import Organization, Webhook, WebhookDelivery
 from xmlapi.models.feed import DELETE, UPSERT
 from xmlapi.models.types import utcnow
@@ -388,7 +389,7 @@ def next_batch(session: Session, webhook: Webhook, now: dt.datetime) -> WebhookD
     return delivery
 
 
-def _cursor_after(page: feed.Page, webhook: Webhook) -> int:
+def _cursor_after(page: FeedPage, webhook: Webhook) -> int:
     """Where the webhook stands once ``page`` is acknowledged. The last page of a resync
     reaches the head it started from: every entry up to it was committed before the
     resync began, so the pages read since held them all."""
@@ -397,7 +398,7 @@ def _cursor_after(page: feed.Page, webhook: Webhook) -> int:
     return page.next_after
 
 
-def _page(session: Session, webhook: Webhook) -> feed.Page:
+def _page(session: Session, webhook: Webhook) -> FeedPage:
     """The next entries for the webhook. A cursor past the retention window starts a
     resync: the whole feed again from 0 (every product's latest entry), up to the head
     it had then."""
@@ -414,7 +415,7 @@ def _page(session: Session, webhook: Webhook) -> feed.Page:
         return feed.read(connection, webhook.organization_id, 0, BATCH, resync=True)
 
 
-def batch_body(event_id: str, webhook: Webhook, entries: list[feed.Entry]) -> bytes:
+def batch_body(event_id: str, webhook: Webhook, entries: list[FeedEntry]) -> bytes:
     """The JSON body of a batch: its event id and its entries in order."""
     document = {
         "event_id": event_id,

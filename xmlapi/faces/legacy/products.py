@@ -75,7 +75,7 @@ def _keyset_page(query: listing.ListQuery, rules: Pricing, total: int) -> Respon
     connection = get_connection()
     keys, cursor = listing.keyset_page(connection, query)
     attrs = {"total_count": str(total), "next_after": str(cursor)}
-    items = list_bodies(connection, keys, rules, render.list_item_bytes, list_items())
+    items = list_bodies(connection, keys, rules, render.list_item_bytes, list_items(), exact=True)
     return Response(
         b"".join(render.stream_list("products", attrs, items)), content_type=render.CONTENT_TYPE
     )

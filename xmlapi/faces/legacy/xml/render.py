@@ -17,9 +17,9 @@ from typing import Any
 
 from lxml import etree
 
-from xmlapi.catalog.feed import Page
 from xmlapi.catalog.readmodel import (
     CostLine,
+    FeedPage,
     ListItem,
     Photo,
     ProductDetail,
@@ -411,7 +411,7 @@ def _drain(buffer: io.BytesIO) -> bytes:
 # The change feed ------------------------------------------------------------------
 
 
-def changes(page: Page) -> etree._Element:
+def changes(page: FeedPage) -> etree._Element:
     """A page of the change feed (GET /api/changes/): entries in order and the cursor
     to ask with next."""
     el = root(
