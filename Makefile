@@ -41,6 +41,7 @@ bench: install-test
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.photo_stores
+	$(BIN)/python -m bench.feed_cost
 
 # make bench-ops: 100 000 CSV rows imported and exported on SQLite; what request ids,
 # access lines and metrics cost a request.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from xmlapi import db, http, migrate
-from xmlapi.catalog import photo_store, scales
+from xmlapi.catalog import feed, photo_store, scales
 from xmlapi.faces import legacy, orgs, pim
 from xmlapi.faces.legacy.errors import error_body
 from xmlapi.faces.legacy.xml import schemas
@@ -40,6 +40,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     finally:
         engine.dispose()  # no pooled connection may outlive a fork of a preloading server
     db.init_app(app, engine)
+    if not settings.feed:  # benchmarks only: see XMLAPI_FEED
+        app.extensions["xmlapi.sessions"].configure(info={feed.OFF: True})
     app.extensions["xmlapi.photo_store"] = photo_store.store_from_settings(settings, engine)
     schemas.load_all()
     http.init_app(app)

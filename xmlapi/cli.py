@@ -13,7 +13,7 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from xmlapi import db, migrate
+from xmlapi import cli_feed, db, migrate
 from xmlapi.catalog import (
     auth,
     demo,
@@ -400,3 +400,6 @@ def export(file_format: str, output: Path | None) -> None:
             with output.open("w", encoding="utf-8", newline="") as out:
                 count = transfer.export_file(engine, out, file_format)
     click.echo(f"exported {count} products", err=True)
+
+
+cli_feed.register(main, _migrated_session, _migrated_engine)

@@ -137,6 +137,8 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"
     metrics_token: str = ""
+    feed_retention_seconds: int = 7 * 24 * 3600
+    feed: bool = True
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -309,6 +311,20 @@ VARIABLES: tuple[_Variable, ...] = (
         _token,
         "`GET /metrics` needs `Authorization: Bearer <this>` (16+ characters); "
         "unset: only from loopback addresses.",
+    ),
+    _Variable(
+        "XMLAPI_FEED_RETENTION_SECONDS",
+        "feed_retention_seconds",
+        _positive_int,
+        "Tombstones of the change feed (and webhook retries) are kept this long; an older "
+        "cursor gets 410 and reads again from 0 (default 604800, a week).",
+    ),
+    _Variable(
+        "XMLAPI_FEED",
+        "feed",
+        _boolean,
+        "`0`: writes add no change-feed entries; only for benchmarking what the feed "
+        "costs, never in production (default `1`).",
     ),
 )
 

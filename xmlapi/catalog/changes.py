@@ -5,6 +5,11 @@ anything under it changes: its own row, its costs, serial numbers, photos, relat
 products. Rather than each write remembering to say so, every flush marks the product
 of each changed row under it as changed too (``modified`` moves, and with it the row
 version). Writes made with Core statements bypass this and stamp by hand.
+
+The same hooks feed the change feed (``catalog.feed``): every flush notes the products it
+wrote, and ``seal`` (called by ``writes.commit`` just before its commit, and by a hook
+before any other commit) numbers them, stamps them in commit order and writes their
+entries, in the write's own transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import time
 from sqlalchemy import Connection, event, select, text
 from sqlalchemy.orm import Session
 
+from xmlapi.catalog import feed
 from xmlapi.models import Product, ProductLock
 from xmlapi.models.products import stamp
 
@@ -67,12 +73,37 @@ def _remember_written(session: Session, _context) -> None:
     for row in (*session.new, *session.dirty, *session.deleted):
         if isinstance(row, Product) and (row not in session.dirty or session.is_modified(row)):
             written[row.id] = None if row in session.deleted else (row.version, row.modified)
+    feed.note_flush(session)
 
 
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget_written(session: Session) -> None:
     session.info.pop(_WRITTEN, None)
+    # A savepoint's end is not the transaction's: the feed's notes wait for the outer
+    # commit (after a savepoint's rollback they may name a product that did not change
+    # after all: an entry too many, never one too few).
+    if not session.in_nested_transaction():
+        feed.forget(session)
+
+
+def seal(session: Session) -> None:
+    """Flush, then number and stamp what the transaction changed (see ``catalog.feed``):
+    the last step before the commit, whose clock lock is held until the commit."""
+    session.flush()
+    stamp = feed.seal(session)
+    written = session.info.get(_WRITTEN, {})
+    if stamp is not None:
+        for product_id, state in written.items():
+            if state is not None:
+                written[product_id] = (state[0], stamp)
+
+
+@event.listens_for(Session, "before_commit")
+def _seal_before_commit(session: Session) -> None:
+    # Commits that do not go through writes.commit (imports, commands, tests) too.
+    if not session.in_nested_transaction():
+        seal(session)
 
 
 def written_products(session: Session) -> dict[int, tuple[int, dt.datetime] | None]:

@@ -3,24 +3,29 @@ included), the query, and the cheap statements a page is made of."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
     String,
+    and_,
     bindparam,
     cast,
     func,
     null,
+    or_,
     select,
 )
 from sqlalchemy.orm import aliased
 
-from xmlapi.catalog.filters import FieldSpec
+from xmlapi.catalog.filters import FieldSpec, InvalidQuery
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.catalog.vocabulary import (
     FLAGS,
@@ -128,20 +133,89 @@ def default_cost_sql() -> ColumnElement:
     )
 
 
+# Keyset paging ------------------------------------------------------------------------
+#
+# A cursor is the (stamp, id) of the last row a client has: rows after it in that order
+# come next. Stamps are given out in commit order under the feed clock's lock (see
+# catalog.feed), so a row committed later always sorts after every row already visible:
+# a sync that follows the cursor while others write neither skips a row nor sees one
+# twice (a changed row comes again, later, with its new stamp).
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """A keyset cursor: after (``stamp``, ``id``); ``stamp`` None is the start."""
+
+    stamp: dt.datetime | None = None
+    id: int = 0
+
+    def __str__(self) -> str:
+        if self.stamp is None:
+            return "0"
+        return f"{self.stamp.strftime('%Y-%m-%dT%H:%M:%S.%fZ')},{self.id}"
+
+
+START = Keyset()
+_CURSOR = re.compile(
+    r"(?P<stamp>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?)"
+    r"(Z|\+00:00),(?P<id>[0-9]{1,18})",
+    re.ASCII,
+)
+
+
+def parse_cursor(raw: str, parameter: str = "after") -> Keyset:
+    """``0`` (the start) or ``<UTC ISO datetime>,<id>`` as a list's ``next_after`` gave
+    it; raises InvalidQuery."""
+    if raw == "0":
+        return START
+    match = _CURSOR.fullmatch(raw)
+    try:
+        if match is None:
+            raise ValueError
+        stamp = dt.datetime.fromisoformat(match["stamp"]).replace(tzinfo=dt.UTC)
+    except ValueError:
+        raise InvalidQuery(
+            f"expected 0 or a cursor such as 2024-01-31T12:00:00.000001Z,42, got {raw[:60]!r}",
+            parameter=parameter,
+        ) from None
+    return Keyset(stamp, int(match["id"]))
+
+
+def after(cursor: Keyset, stamp: ColumnElement, ident: ColumnElement) -> ColumnElement | None:
+    """Rows after ``cursor`` in (``stamp``, ``ident``) order; None from the start."""
+    if cursor.stamp is None:
+        return None
+    return or_(stamp > cursor.stamp, and_(stamp == cursor.stamp, ident > cursor.id))
+
+
 @dataclass(frozen=True)
 class ListQuery:
-    """Which products of an organization to list, in what order, which page."""
+    """Which products of an organization to list, in what order, which page; with
+    ``after`` (keyset paging) in (modified, id) order from that cursor on."""
 
     organization_id: int
     where: ColumnElement | None = None
     order_by: list[ColumnElement] = field(default_factory=list)
     count: int | None = None
     offset: int = 0
+    after: Keyset | None = None
 
     def condition(self) -> ColumnElement:
-        """The WHERE clause: the organization's products the filter matches."""
-        mine = Product.organization_id == self.organization_id
-        return mine if self.where is None else mine & self.where
+        """The WHERE clause: the organization's products the filter matches (after the
+        cursor, with one)."""
+        condition = Product.organization_id == self.organization_id
+        if self.where is not None:
+            condition = condition & self.where
+        if self.after is not None:
+            rest = after(self.after, Product.modified, Product.id)
+            if rest is not None:
+                condition = condition & rest
+        return condition
+
+    def ordering(self) -> list[ColumnElement]:
+        if self.after is not None:
+            return [Product.modified, Product.id]
+        return [*self.order_by, Product.id]
 
 
 LIST_COLUMNS = (
@@ -182,6 +256,7 @@ _LIST_ROWS = select(*LIST_COLUMNS, _PHOTO_KEYS).where(
 
 _COUNT_ALL = select(func.count()).select_from(Product)
 _PAGE = select(Product.id, Product.version)
+_KEYSET_PAGE = select(Product.id, Product.version, Product.modified)
 
 
 def count(connection: Connection, query: ListQuery) -> int:
@@ -192,7 +267,7 @@ def page(connection: Connection, query: ListQuery, batch: int = 1000) -> Iterato
     """(id, version) of the matching products in list order: cheap rows that tell which
     renders a cache can still serve. Pages of up to ``batch`` rows are fetched at once,
     longer lists are streamed from the database ``batch`` rows at a time."""
-    statement = _PAGE.where(query.condition()).order_by(*query.order_by, Product.id)
+    statement = _PAGE.where(query.condition()).order_by(*query.ordering())
     if query.count is not None:
         statement = statement.limit(query.count)
     if query.offset:
@@ -200,6 +275,20 @@ def page(connection: Connection, query: ListQuery, batch: int = 1000) -> Iterato
     if query.count is not None and query.count <= batch:
         return iter(connection.execute(statement).all())
     return iter(connection.execute(statement.execution_options(yield_per=batch)))
+
+
+class Key(NamedTuple):
+    id: int
+    version: int
+
+
+def keyset_page(connection: Connection, query: ListQuery) -> tuple[list[Key], Keyset]:
+    """(id, version) of a keyset page's products (``query.after`` set, ``query.count``
+    rows at most) and the cursor after its last row (the query's own without rows)."""
+    statement = _KEYSET_PAGE.where(query.condition()).order_by(*query.ordering()).limit(query.count)
+    rows = connection.execute(statement).all()
+    cursor = Keyset(rows[-1].modified, rows[-1].id) if rows else (query.after or START)
+    return [Key(row.id, row.version) for row in rows], cursor
 
 
 def list_rows(connection: Connection, product_ids: list[int]) -> dict[int, Row]:

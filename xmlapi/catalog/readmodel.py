@@ -303,3 +303,25 @@ class ProductSheet:
     source: Source
     created: dt.datetime
     modified: dt.datetime
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """A product's latest entry in the change feed (catalog.feed): ``kind`` is
+    "upsert" or "delete" (a tombstone keeps id and code)."""
+
+    seq: int
+    product_id: int
+    kind: str
+    code: str | None
+    version: int
+    changed: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    """Feed entries after a cursor, in order; ``next_after`` is the cursor to ask with
+    next, ``more`` whether entries after this page were already there."""
+
+    after: int
+    entries: list[FeedEntry]
+    next_after: int
+    more: bool

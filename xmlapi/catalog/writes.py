@@ -41,6 +41,7 @@ def commit(
     try:
         session.flush()
         locks.check_claim(session)
+        changes.seal(session)  # the clock's lock, held to the commit: keep what follows short
         if prepare is not None:
             prepare()
         written = changes.written_products(session)

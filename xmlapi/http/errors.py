@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from xmlapi.catalog import errors as catalog
+from xmlapi.catalog.feed import CursorExpired
 from xmlapi.catalog.filters import InvalidQuery
 from xmlapi.http.faces import ErrorTable, face_of_request
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 ERRORS: ErrorTable = (
     (InvalidQuery, 400, "query.invalid"),
     (catalog.NotFound, 404, "not_found"),
+    (CursorExpired, 410, "cursor.expired"),
     (catalog.UnknownReference, 422, "reference.unknown"),
     (catalog.InvalidValue, 422, "field.invalid"),
     (catalog.RuleBroken, 422, "rule.broken"),

@@ -24,11 +24,15 @@ def list_bodies(
     formatter: Callable[[ListItem], bytes],
     cache: RenderCache,
     batch: int = BATCH,
+    *,
+    exact: bool = False,
 ) -> Iterator[bytes]:
     """The formatted items of (id, version) keys, in their order. An item comes from the
     worker's ``cache`` while the product's version stays (every write to it or under
     it, photos included, moves the version); the others are read ``batch`` at a time
-    in one statement each. A product deleted since its key was read is left out."""
+    in one statement each. A product deleted since its key was read is left out; with
+    ``exact`` (keyset pages), so is one written since: it comes again, later, with its
+    new stamp, and a sync would otherwise see its new state twice."""
     for chunk in batches(keys, batch):
         cached = cache.get_many(chunk)
         missing = [key.id for key, body in zip(chunk, cached, strict=True) if body is None]
@@ -36,7 +40,7 @@ def list_bodies(
         for key, body in zip(chunk, cached, strict=True):
             if body is None:
                 item = items.get(key.id)
-                if item is None:
+                if item is None or (exact and item.version != key.version):
                     continue
                 body = formatter(item)
                 cache.put(item.id, item.version, body)

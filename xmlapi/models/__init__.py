@@ -3,6 +3,7 @@
 from xmlapi.models import pim  # noqa: F401  (the PIM face's tables)
 from xmlapi.models.auth import ApiSession, App, User
 from xmlapi.models.costs import SupplierCost
+from xmlapi.models.feed import FeedClock, FeedEntry, Webhook, WebhookDelivery
 from xmlapi.models.locks import ProductLock
 from xmlapi.models.orders import Box, BoxItem, Order
 from xmlapi.models.organizations import ApiToken, Membership, Organization
@@ -30,6 +31,8 @@ __all__ = [
     "Box",
     "BoxItem",
     "Currency",
+    "FeedClock",
+    "FeedEntry",
     "Membership",
     "Order",
     "Organization",
@@ -52,4 +55,6 @@ __all__ = [
     "User",
     "Warehouse",
     "WebCategory",
+    "Webhook",
+    "WebhookDelivery",
 ]

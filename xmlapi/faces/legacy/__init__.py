@@ -6,6 +6,7 @@ from flask import Flask
 
 from xmlapi import http
 from xmlapi.faces.legacy import (
+    changes,
     costs,
     errors,
     index,
@@ -34,6 +35,7 @@ FACE = Face(
         locks.bp,
         sessions.bp,
         reference.bp,
+        changes.bp,
     ),
     endpoints=ENDPOINTS,
     write_error=errors.write_error,

@@ -168,6 +168,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         contract=False,
     ),
     Endpoint(
+        "changes.list",
+        "GET",
+        "/changes/",
+        "The organization's change feed after a cursor: upserts and tombstones in order",
+        contract=False,
+    ),
+    Endpoint(
         "sessions.logout",
         "POST",
         "/sessions/current/logout/",

@@ -52,6 +52,8 @@ def list_products() -> Response:
     # Counting before the first byte also runs the filter once: whatever the database
     # makes of it answers as XML, not as a broken stream.
     total = listing.count(get_connection(), query)
+    if query.after is not None:
+        return _keyset_page(query, rules, total)
     if query.count is not None and query.count <= WHOLE_PAGE:
         body = b"".join(_list_document(query, rules, total))
         return Response(body, content_type=render.CONTENT_TYPE)
@@ -67,19 +69,53 @@ def _list_document(query: listing.ListQuery, rules: Pricing, total: int) -> Iter
     yield from render.stream_list("products", {"total_count": str(total)}, items)
 
 
+def _keyset_page(query: listing.ListQuery, rules: Pricing, total: int) -> Response:
+    """A keyset page (``?after=``): its keys are read first, for the next cursor that
+    the root carries; ``total_count`` counts the matches from the cursor on."""
+    connection = get_connection()
+    keys, cursor = listing.keyset_page(connection, query)
+    attrs = {"total_count": str(total), "next_after": str(cursor)}
+    items = list_bodies(connection, keys, rules, render.list_item_bytes, list_items(), exact=True)
+    return Response(
+        b"".join(render.stream_list("products", attrs, items)), content_type=render.CONTENT_TYPE
+    )
+
+
 def list_query(rules: Pricing) -> listing.ListQuery:
-    """The list query of ``?filter=&order_by=&count=&offset=``; raises InvalidQuery."""
+    """The list query of ``?filter=&order_by=&count=&offset=`` or, keyset paging,
+    ``?filter=&after=&count=``; raises InvalidQuery."""
     fields = listing.filter_fields(rules)
     args = request.args
     where = filters.parse_filter(args["filter"], fields) if "filter" in args else None
     order_by = filters.parse_order_by(args["order_by"], fields) if "order_by" in args else []
+    count = _whole_number("count", minimum=0)
+    offset = _whole_number("offset", minimum=0) or 0
+    after = None
+    if "after" in args:
+        after = listing.parse_cursor(args["after"])
+        _check_keyset(order_by, offset)
+        count = KEYSET_PAGE if count is None else count
+        if count > WHOLE_PAGE:
+            raise InvalidQuery(f"at most {WHOLE_PAGE} with after", parameter="count")
     return listing.ListQuery(
         organization_id=current_scope().organization_id,
         where=where,
         order_by=order_by,
-        count=_whole_number("count", minimum=0),
-        offset=_whole_number("offset", minimum=0) or 0,
+        count=count,
+        offset=offset,
+        after=after,
     )
+
+
+KEYSET_PAGE = 100  # a keyset page's default count
+
+
+def _check_keyset(order_by: list, offset: int) -> None:
+    """Keyset paging has its own order and no offset."""
+    if order_by:
+        raise InvalidQuery("after pages in (datetime_mod, id) order", parameter="order_by")
+    if offset:
+        raise InvalidQuery("after takes no offset: the cursor says where", parameter="offset")
 
 
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,19}", re.ASCII)

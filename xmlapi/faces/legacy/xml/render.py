@@ -19,6 +19,7 @@ from lxml import etree
 
 from xmlapi.catalog.readmodel import (
     CostLine,
+    FeedPage,
     ListItem,
     Photo,
     ProductDetail,
@@ -405,3 +406,25 @@ def _drain(buffer: io.BytesIO) -> bytes:
     buffer.seek(0)
     buffer.truncate()
     return data
+
+
+# The change feed ------------------------------------------------------------------
+
+
+def changes(page: FeedPage) -> etree._Element:
+    """A page of the change feed (GET /api/changes/): entries in order and the cursor
+    to ask with next."""
+    el = root(
+        "changes",
+        after=str(page.after),
+        next_after=str(page.next_after),
+        more=_BOOLEAN[page.more],
+    )
+    for entry in page.entries:
+        change = SubElement(el, "change", seq=str(entry.seq), kind=entry.kind)
+        change.set("uri", f"/products/{entry.product_id}/")
+        change.set("id", str(entry.product_id))
+        change.set("version", str(entry.version))
+        leaf(change, "code", entry.code)
+        leaf(change, "changed", entry.changed)
+    return el
