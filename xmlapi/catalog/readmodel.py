@@ -303,6 +303,8 @@ class ProductSheet:
     source: Source
     created: dt.datetime
     modified: dt.datetime
+
+
 @dataclass(frozen=True, slots=True)
 class FeedEntry:
     """A product's latest entry in the change feed (catalog.feed): ``kind`` is
