@@ -67,6 +67,7 @@ def create(
     required. Raises InvalidValue, UnknownReference, Conflict (a duplicate code)."""
     if changes.get("kind") is None:
         raise InvalidValue("A product needs a kind.", {"kind": "This field is required."})
+    check_fields(changes)
     product_changes = _product_changes(session, changes)
     product = products.add(session, product_changes, rules, organization_id)
     _write_fields(session, product, ProductFieldRow(product=product), changes)
@@ -88,6 +89,7 @@ def update(
     products.check_version(session, product_id, if_match)
     if "kind" in changes and changes["kind"] is None:
         raise InvalidValue("A product keeps a kind.", {"kind": "May not be null."})
+    check_fields(changes)
     products.change(session, product, _product_changes(session, changes), rules)
     row = session.get(ProductFieldRow, product_id) or ProductFieldRow(product=product)
     _write_fields(session, product, row, changes)
@@ -131,7 +133,6 @@ def currency_id(session: Session, code: str) -> int:
 def _write_fields(
     session: Session, product: Product, row: ProductFieldRow, changes: Mapping[str, Any]
 ) -> None:
-    check_fields(changes)
     for name in STORED:
         if name in changes:
             setattr(row, name, changes[name])
