@@ -7,6 +7,7 @@ from flask import Flask
 from xmlapi import http
 from xmlapi.faces.legacy import (
     costs,
+    documents,
     errors,
     index,
     inventory,
@@ -39,6 +40,7 @@ FACE = Face(
     write_error=errors.write_error,
     errors=errors.ERRORS,
     error_fields=errors.error_fields,
+    documents=documents.describe,
 )
 
 
