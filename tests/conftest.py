@@ -27,7 +27,7 @@ from xmlapi import create_app, migrate
 from xmlapi.catalog import auth as catalog_auth
 from xmlapi.catalog import locks as catalog_locks
 from xmlapi.db import Base, session_scope
-from xmlapi.faces import legacy
+from xmlapi.faces import legacy, pages
 from xmlapi.models import Membership, User
 from xmlapi.models.types import utcnow
 from xmlapi.settings import Settings
@@ -194,6 +194,7 @@ def renew_state(app, settings: Settings) -> None:
     renewed too."""
     with (
         mock.patch.object(legacy, "init_app", lambda app: None),
+        mock.patch.object(pages, "init_app", lambda app: None),
         mock.patch.object(migrate, "check_schema", lambda engine: None),
     ):
         donor = create_app(settings)

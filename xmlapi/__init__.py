@@ -6,7 +6,7 @@ from flask import Flask
 
 from xmlapi import db, http, migrate
 from xmlapi.catalog import photo_store, scales
-from xmlapi.faces import legacy
+from xmlapi.faces import legacy, pages
 from xmlapi.faces.legacy.errors import error_body
 from xmlapi.faces.legacy.xml import schemas
 from xmlapi.http.middleware import MergeSlashes, RequestLimits
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     schemas.load_all()
     http.init_app(app)
     legacy.init_app(app)
+    pages.init_app(app)
     operating_views.init_app(app)
     app.wsgi_app = RequestLimits(
         MergeSlashes(app.wsgi_app),
