@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import USERS, client_of
 from tests.helpers import create_locked_product, create_product, currencies_and_suppliers, xml
 from tests.images import jpeg
-from tests.test_organizations import other_org  # noqa: F401  (a fixture)
+from tests.test_organizations import other_org as other_org  # a fixture
 from xmlapi.http.html import CONTENT_SECURITY_POLICY
 
 TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]*)"')

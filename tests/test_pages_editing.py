@@ -60,7 +60,12 @@ def test_cancel_releases_the_lock(app, product_id):
     token = start_editing(browser, product_id)
     response = browser.post(f"/catalog/products/{product_id}/unlock/", data={"csrf_token": token})
     assert response.status_code == 303
-    assert browser.post(f"/catalog/products/{product_id}/unlock/", data={"csrf_token": token}).status_code == 303
+    assert (
+        browser.post(
+            f"/catalog/products/{product_id}/unlock/", data={"csrf_token": token}
+        ).status_code
+        == 303
+    )
     edit = browser.get(f"/catalog/products/{product_id}/edit/")
     assert edit.status_code == 303  # the form needs the lock
 
@@ -85,16 +90,12 @@ def test_another_session_sees_who_holds_the_lock_and_cannot_edit(app, product_id
     response = bob.post(f"/catalog/products/{product_id}/lock/", data={"csrf_token": token})
     assert response.status_code == 423
     assert "locked by another session until" in html(response)
-    response = bob.post(
-        f"/catalog/products/{product_id}/edit/", data={**EDIT, "csrf_token": token}
-    )
+    response = bob.post(f"/catalog/products/{product_id}/edit/", data={**EDIT, "csrf_token": token})
     assert response.status_code == 423
     assert bob.get(f"/catalog/products/{product_id}/edit/").status_code == 303
 
 
-def test_read_only_users_see_no_edit_controls_and_forged_posts_are_refused(
-    app, client, product_id
-):
+def test_read_only_users_see_no_edit_controls_and_forged_posts_are_refused(app, client, product_id):
     reader = signed_in(app, "reader")
     page = html(reader.get(f"/catalog/products/{product_id}/"))
     assert "(read only)" in page and 'id="edit"' not in page
@@ -149,7 +150,9 @@ def test_photos_are_uploaded_as_raw_bytes_reordered_and_deleted(app, client, pro
     token = start_editing(browser, product_id)
     upload = f"/catalog/products/{product_id}/photos/"
     headers = {"X-CSRF-Token": token, "Content-Type": "image/jpeg"}
-    first = browser.post(upload, data=jpeg((800, 600)), headers={**headers, "Content-Location": "caf%C3%A9.jpg"})
+    first = browser.post(
+        upload, data=jpeg((800, 600)), headers={**headers, "Content-Location": "caf%C3%A9.jpg"}
+    )
     assert first.status_code == 201
     second = browser.post(upload, data=jpeg((300, 300)), headers=headers)
     photos = xml(client.get(f"/api/products/{product_id}/product_photos/"))
@@ -194,7 +197,7 @@ def test_hostile_uploads_are_pages_and_store_nothing(
     assert len(xml(client.get(f"/api/products/{product_id}/product_photos/"))) == 0
 
 
-@pytest.mark.parametrize("sort_order", ["", "-1", "x", "99999999999", "١"])
+@pytest.mark.parametrize("sort_order", ["", "-1", "x", "99999999999", "\u0661"])
 def test_a_bad_sort_order_is_refused(app, client, product_id, sort_order):
     browser = signed_in(app)
     token = start_editing(browser, product_id)
@@ -213,7 +216,9 @@ def test_a_bad_sort_order_is_refused(app, client, product_id, sort_order):
 def test_images_and_revalidations_spend_the_light_budget(app, client, product_id):
     browser = signed_in(app)
     token = start_editing(browser, product_id)
-    browser.post(f"/catalog/products/{product_id}/photos/", data=jpeg(), headers={"X-CSRF-Token": token})
+    browser.post(
+        f"/catalog/products/{product_id}/photos/", data=jpeg(), headers={"X-CSRF-Token": token}
+    )
     photo_id = int(xml(client.get(f"/api/products/{product_id}/product_photos/"))[0].get("id"))
     page = browser.get("/catalog/")
     remaining = int(page.headers["X-RateLimit-Remaining"])

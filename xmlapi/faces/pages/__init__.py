@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Flask
 
 from xmlapi import http
@@ -36,5 +38,14 @@ FACE = Face(
 )
 
 
+def quantity(value: Decimal | None) -> str:
+    """A quantity as people write it: ``40``, ``2.5``, never ``40.0000000`` or ``0E-7``."""
+    if value is None:
+        return "—"
+    text = f"{value.normalize():f}"
+    return "0" if text in ("-0", "0") else text
+
+
 def init_app(app: Flask) -> None:
     http.add_face(app, FACE)
+    app.add_template_filter(quantity)
