@@ -281,3 +281,35 @@ def test_another_organizations_product_is_a_404_page(app, client, other_org):
     response = signed_in(app, "carol").get(f"/catalog/products/{product_id}/")
     assert response.status_code == 404
     assert 'data-error-type="not_found"' in html(response)
+
+
+def test_too_many_failed_sign_ins_are_a_429_page(app, anonymous):
+    form = anonymous.get("/catalog/sign-in/")
+    data = {"name": "alice", "password": "wrong", "csrf_token": token_of(form)}
+    statuses = [anonymous.post("/catalog/sign-in/", data=data).status_code for _ in range(11)]
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+    response = anonymous.post("/catalog/sign-in/", data={**data, "password": USERS["alice"]})
+    assert response.status_code == 429 and "Retry-After" in response.headers
+    assert 'data-error-type="rate.limited"' in html(response)
+
+
+def test_an_oversized_form_is_a_413_page(app):
+    browser = signed_in(app)
+    token = csrf(browser)
+    body = {"csrf_token": token, "description": "x" * (2 * 1024 * 1024)}
+    response = browser.post("/catalog/sign-out/", data=body)
+    assert response.status_code == 413
+    assert "text/html" in response.content_type
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(None, "—"), ("40.0000000", "40"), ("0E-7", "0"), ("-0.000", "0"), ("2.5000", "2.5")],
+)
+def test_quantities_are_shown_as_people_write_them(value, shown):
+    from decimal import Decimal
+
+    from xmlapi.faces.pages import quantity
+
+    assert quantity(None if value is None else Decimal(value)) == shown
