@@ -244,3 +244,31 @@ def test_the_stylesheet_and_script_are_served_and_nothing_else(anonymous):
     assert script.status_code == 200 and script.mimetype == "text/javascript"
     for name in ("../base.html", "base.html", "nothing.js"):
         assert anonymous.get(f"/catalog/static/{name}").status_code == 404
+
+
+def test_a_revalidation_that_misses_costs_a_whole_request(app, client, product_id):
+    first = client.get(f"/api/products/{product_id}/")
+    remaining = int(first.headers["X-RateLimit-Remaining"])
+    same = client.get(
+        f"/api/products/{product_id}/", headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert same.status_code == 304
+    missed = client.get(f"/api/products/{product_id}/", headers={"If-None-Match": '"stale"'})
+    assert missed.status_code == 200
+    assert int(client.get(f"/api/products/{product_id}/").headers["X-RateLimit-Remaining"]) == (
+        remaining - 2  # the missed one and this one; the 304 came out of the light budget
+    )
+
+
+def test_ticking_serialized_while_setting_available_stores_nothing(app, client, product_id):
+    browser = signed_in(app)
+    token = start_editing(browser, product_id)
+    data = {**EDIT, "serialized": "1", "available": "5", "csrf_token": token}
+    response = browser.post(f"/catalog/products/{product_id}/edit/", data=data)
+    assert response.status_code == 422
+    assert "<strong>available</strong>" in html(response)
+    stored = xml(client.get(f"/api/products/{product_id}/"))
+    assert (stored.findtext("description"), stored.findtext("flags/serialized")) == (
+        "Mug",
+        "false",
+    )

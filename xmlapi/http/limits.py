@@ -212,11 +212,21 @@ def spend() -> None:
 
 def _light() -> bool:
     """Whether the request counts against the light budget: its registry entry says so
-    (images), or it is a conditional GET (answered 304 while the client's copy holds)."""
-    if request.method in {"GET", "HEAD"} and "If-None-Match" in request.headers:
-        return True
+    (images), or it is a conditional GET (answered 304 while the client's copy holds;
+    one that is not is charged in full afterwards, see ``charge_full_answers``)."""
     entry = endpoints.lookup(request.endpoint, request.method)
-    return entry is not None and entry.light
+    if entry is not None and entry.light:
+        return True
+    g.revalidating = request.method in {"GET", "HEAD"} and "If-None-Match" in request.headers
+    return g.revalidating
+
+
+def charge_full_answers(response: Response) -> Response:
+    """A conditional GET that got the whole answer, not a 304, costs a whole request:
+    an If-None-Match that never matches buys no larger budget."""
+    if g.pop("revalidating", False) and response.status_code != 304:
+        _limits().spend(f"user:{g.identity.user_id}")
+    return response
 
 
 def add_headers(response: Response) -> Response:
@@ -232,3 +242,4 @@ def init_app(app: Flask) -> None:
     app.extensions["xmlapi.limits"] = RateLimits(settings=app.extensions["xmlapi.settings"])
     app.before_request(spend)
     app.after_request(add_headers)
+    app.after_request(charge_full_answers)
