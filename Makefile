@@ -9,7 +9,7 @@ export PORT
 CONSTRAINTS := requirements/constraints.txt
 PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS)
 
-.PHONY: install install-test run test bench bench-ops lint lock check-lock clean
+.PHONY: install install-test browser run test bench bench-ops bench-pages lint lock check-lock clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,13 @@ run: install
 	$(BIN)/xmlapi init-db
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
+# The browser tests drive Debian's headless chromium (CI runs as root and gets it here).
+browser:
+	@test -x /usr/bin/chromedriver || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }
+
 # Two workers (each its own database) and a branch-coverage floor; PYTEST_ARGS adds to it.
 COVERAGE_FLOOR ?= 95
-test: install-test
+test: install-test browser
 	$(BIN)/pytest -n 2 --cov=xmlapi --cov-branch --cov-report=term:skip-covered \
 		--cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
@@ -49,6 +53,10 @@ bench-ops: install-test
 	$(BIN)/python -m bench.import_export $(BENCH_ARGS)
 	$(BIN)/python -m bench.request_overhead
 	$(BIN)/python -m bench.pim_tree
+
+# make bench-pages: server time of the back office's product list page of 50.
+bench-pages: install-test
+	$(BIN)/python -m bench.pages
 
 # The newest releases setup.cfg's bounds allow, pinned; then stamped with the digest of
 # setup.cfg's requirements, which check-lock (CI) compares.

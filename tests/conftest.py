@@ -27,7 +27,7 @@ from xmlapi import create_app, migrate
 from xmlapi.catalog import auth as catalog_auth
 from xmlapi.catalog import locks as catalog_locks
 from xmlapi.db import Base, session_scope
-from xmlapi.faces import legacy, orgs
+from xmlapi.faces import legacy, orgs, pages
 from xmlapi.models import Membership, User
 from xmlapi.models.types import utcnow
 from xmlapi.settings import Settings
@@ -195,6 +195,7 @@ def renew_state(app, settings: Settings) -> None:
     with (
         mock.patch.object(legacy, "init_app", lambda app: None),
         mock.patch.object(orgs, "init_app", orgs.init_state),
+        mock.patch.object(pages, "init_app", lambda app: None),
         mock.patch.object(migrate, "check_schema", lambda engine: None),
     ):
         donor = create_app(settings)

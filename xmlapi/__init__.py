@@ -6,7 +6,7 @@ from flask import Flask
 
 from xmlapi import db, http, migrate
 from xmlapi.catalog import feed, photo_store, scales
-from xmlapi.faces import legacy, orgs, pim
+from xmlapi.faces import legacy, orgs, pages, pim
 from xmlapi.faces.legacy.errors import error_body
 from xmlapi.faces.legacy.xml import schemas
 from xmlapi.http.middleware import MergeSlashes, RequestLimits
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     legacy.init_app(app)
     orgs.init_app(app)
     pim.init_app(app)
+    pages.init_app(app)
     operating_views.init_app(app)
     app.wsgi_app = RequestLimits(
         MergeSlashes(app.wsgi_app),

@@ -63,14 +63,20 @@ def update(session: Session, product_id: int, changes: Mapping[str, Decimal | No
     A serialized product's ``available`` follows its serials: setting it is a RuleBroken.
     """
     product = levels(session, product_id)
+    with committing(session):
+        apply(product, changes)
+
+
+def apply(product: Product, changes: Mapping[str, Decimal | None]) -> None:
+    """Set the levels ``changes`` carries on a loaded product, without committing;
+    raises RuleBroken for a serialized product's ``available``."""
     if product.serialized and "available" in changes:
         raise RuleBroken(
             "A serialized product's available stock is the count of its serials in stock.",
             {"available": "Follows the serial numbers; add, change or delete those instead."},
         )
-    with committing(session):
-        for name, value in changes.items():
-            setattr(product, name, value if value is not None else Decimal(0))
+    for name, value in changes.items():
+        setattr(product, name, value if value is not None else Decimal(0))
 
 
 def set_on_hand(product: Product, quantity: Decimal, field: str = "on_hand") -> None:

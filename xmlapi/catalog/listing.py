@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -25,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from xmlapi.catalog.filters import FieldSpec, InvalidQuery
+from xmlapi.catalog.filters import AnyOf, Comparison, FieldSpec, InvalidQuery, to_sql
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.catalog.vocabulary import (
     FLAGS,
@@ -305,3 +306,20 @@ def photo_ids(photo_keys: str | None) -> list[int]:
         return []
     pairs = sorted(tuple(map(int, key.split(":"))) for key in photo_keys.split(","))
     return [photo_id for _, photo_id in pairs]
+
+
+SEARCHED_FIELDS = ("code", "description")
+MAX_SEARCH = 200  # characters of a search
+
+
+def search(text: str, fields: dict[str, FieldSpec]) -> ColumnElement:
+    """Products whose code or description contains ``text``, ignoring case and accents
+    (the filter language's ``contains[cd]``); raises InvalidQuery for text no product
+    could hold."""
+    text = text.strip()
+    if len(text) > MAX_SEARCH:
+        raise InvalidQuery(f"a search is at most {MAX_SEARCH} characters", parameter="search")
+    if any(unicodedata.category(char) in {"Cc", "Cs"} for char in text):
+        raise InvalidQuery("a search cannot hold control characters", parameter="search")
+    node = AnyOf(tuple(Comparison(name, "contains", "cd", (text,)) for name in SEARCHED_FIELDS))
+    return to_sql(node, fields)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from xmlapi.catalog.changes import changed_products
 from xmlapi.catalog.errors import LockHeld, LockNotHeld, LockRequired, NotFound
-from xmlapi.models import ApiSession, Product, ProductLock
+from xmlapi.models import ApiSession, Product, ProductLock, User
 from xmlapi.models.types import utcnow
 
 
@@ -261,3 +261,30 @@ def _check_organization(session: Session, claimed: Claim, product_ids: set[int])
 def _forget_checks(session: Session) -> None:
     # A renewal holds only inside its transaction: the next one checks again.
     session.info.pop(_CHECKED, None)
+
+
+# Who holds a lock ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The live lock of a product: the session holding it, its user, and until when."""
+
+    session_id: str
+    user_name: str
+    until: dt.datetime
+
+
+def holder(session: Session, product_id: int) -> Holder | None:
+    """Who holds the product's lock now, or None (an expired lock, or one whose session
+    ended, is nobody's)."""
+    row = session.execute(
+        select(ProductLock.session_id, User.name, ProductLock.expires, ApiSession.expires)
+        .join(ApiSession, ApiSession.id == ProductLock.session_id)
+        .join(User, User.id == ApiSession.user_id)
+        .where(ProductLock.product_id == product_id)
+    ).first()
+    if row is None:
+        return None
+    until = min(row[2], row[3])
+    return Holder(row[0], row[1], until) if until > utcnow() else None

@@ -327,3 +327,23 @@ class FeedPage:
     entries: list[FeedEntry]
     next_after: int
     more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LockState:
+    """Who holds a product's lock until when; ``mine``: the asking session does."""
+
+    holder: str
+    until: dt.datetime
+    mine: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """A child of a master product, in its colour and size (their names)."""
+
+    id: int
+    code: str | None
+    description: str | None
+    color: str | None
+    size: str | None

@@ -21,18 +21,21 @@ from xmlapi.catalog import (
     costs,
     inventory,
     listing,
+    locks,
     photos,
     pricing,
     product_sheets,
     products,
     reference,
     serial_numbers,
+    variants,
 )
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.catalog.readmodel import (
     NO_COSTS,
     CostLine,
     ListItem,
+    LockState,
     Photo,
     Price,
     ProductDetail,
@@ -45,6 +48,7 @@ from xmlapi.catalog.readmodel import (
     Serial,
     Source,
     StockLevels,
+    Variant,
     Weight,
 )
 from xmlapi.catalog.reference import KINDS_BY_PLURAL, Kind
@@ -333,3 +337,19 @@ def reference_detail(session: Session, kind: Kind, ident: int) -> ReferenceItem:
 
 def _embedded(plural: str, row: Any) -> ReferenceItem | None:
     return None if row is None else reference_item(KINDS_BY_PLURAL[plural], row)
+
+
+# Locks and variants --------------------------------------------------------------------
+
+
+def lock_state(session: Session, product_id: int, session_id: str) -> LockState | None:
+    """Who holds the product's lock now (None: nobody), and whether it is ``session_id``."""
+    holder = locks.holder(session, product_id)
+    if holder is None:
+        return None
+    return LockState(holder.user_name, holder.until, holder.session_id == session_id)
+
+
+def product_variants(session: Session, product_id: int) -> tuple[Variant, ...]:
+    """The children of a master product with their colour and size names."""
+    return tuple(Variant(*row) for row in variants.children(session, product_id))

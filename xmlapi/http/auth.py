@@ -94,6 +94,36 @@ def authenticate() -> None:
     _use(_session_of_credentials(credentials) or _log_in(credentials))
 
 
+def sign_in(name: str, password: str) -> SessionInfo | None:
+    """Open a new session for a person signing in with a form (its cookie goes with the
+    answer), or None for a wrong name or password. Counted like any login: 429 once
+    the address has failed too often."""
+    limits.spend_login()
+    if not auth.usable_user_name(name):
+        return None
+    db = get_session()
+    user = auth.authenticate(db, name, password)
+    if user is None:
+        return None
+    limits.refund_login()
+    idle = dt.timedelta(seconds=settings().session_idle_seconds)
+    token, info = auth.open_session(db, user, False, None, idle)
+    g.new_session_token = token
+    g.identity = info
+    return info
+
+
+def sign_out(info: SessionInfo, response: Response) -> None:
+    """End the session (its locks go with it) and have the browser forget its cookie."""
+    auth.end_session(get_session(), info.id)
+    clear_cookie(response)
+
+
+def session_token() -> str | None:
+    """The session cookie's token this request carries or is about to send."""
+    return g.get("new_session_token") or _cookie_token()
+
+
 def _credentials() -> Credentials | None:
     """The request's Basic credentials; None when there are none. Credentials that no
     user could have (undecodable, control characters) are a failed login."""

@@ -31,6 +31,7 @@ class Endpoint:
     public: bool = False  # answered without authentication (and so without a rate limit)
     tokens: bool = False  # bearer tokens authenticate it too (the JSON faces)
     prefix: str = "/api"  # the face's prefix, which ``path`` is relative to
+    light: bool = False  # counted against the lighter budget (images: a page shows many)
 
     @property
     def flags(self) -> tuple[bool, bool, bool, bool]:

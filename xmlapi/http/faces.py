@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from flask import Blueprint, Response, current_app, request
 
 from xmlapi.http.endpoints import Endpoint
+
+if TYPE_CHECKING:
+    from xmlapi.http.reference import Documents
 
 ErrorTable = tuple[tuple[type[Exception], int, str], ...]
 
@@ -38,6 +41,8 @@ class Face:
     write_error: ErrorWriter
     errors: ErrorTable = ()  # the face's own exceptions: (class, status, type)
     error_fields: Callable[[Exception], dict[str, str] | None] | None = None
+    # What an endpoint takes and returns, for the API reference (None: not published).
+    documents: Callable[[Endpoint], Documents] | None = None
 
 
 def faces() -> list[Face]:

@@ -28,9 +28,14 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from werkzeug.exceptions import TooManyRequests
 
+from xmlapi.http import endpoints
 from xmlapi.settings import Settings
 
 NAMESPACE = "xmlapi"
+# Light requests (images, and conditional requests, which mostly end in 304) have their
+# own budget, this many times the default: a page of 50 thumbnails spends one request
+# of the caller's budget, not 51.
+LIGHT_FACTOR = 20
 # After a storage failure, how long counting stays in memory before the storage is
 # tried again (and how often the failure is logged at most).
 RETRY_SECONDS = 10.0
@@ -109,24 +114,29 @@ class RateLimits:
     def __init__(self, *, settings: Settings):
         self.storage = FailOpenStorage(_storage(settings))
         self.default = parse(settings.ratelimit_default)
+        self.light = type(self.default)(
+            self.default.amount * LIGHT_FACTOR, self.default.multiples, self.default.namespace
+        )
         self.failed_login = parse(settings.ratelimit_failed_login)
 
-    def spend(self, caller: str) -> tuple[bool, Budget]:
+    def spend(self, caller: str, light: bool = False) -> tuple[bool, Budget]:
         """Count one request of ``caller``: whether it is within budget, and what is left.
+        A ``light`` request counts against the caller's light budget instead.
 
         This is the fixed-window strategy's own ``hit``, done on the storage directly so
         that the count it returns gives the remaining budget: two storage calls a
         request instead of four (each a round trip with Redis).
         """
-        key = self.default.key_for(NAMESPACE, caller)
-        expiry = self.default.get_expiry()
+        item = self.light if light else self.default
+        key = item.key_for(NAMESPACE, caller)
+        expiry = item.get_expiry()
 
         def count(storage: Storage) -> tuple[int, float]:
             return storage.incr(key, expiry), storage.get_expiry(key)
 
         used, reset_at = self.storage.call(count)
-        budget = Budget(self.default.amount, max(0, self.default.amount - used), reset_at)
-        return used <= self.default.amount, budget
+        budget = Budget(item.amount, max(0, item.amount - used), reset_at)
+        return used <= item.amount, budget
 
     def login_allowed(self, address: str) -> bool:
         """Whether ``address`` is within its login budget (without spending any)."""
@@ -195,9 +205,28 @@ def spend() -> None:
     identity = g.get("identity")
     if identity is None:
         return
-    allowed, g.budget = _limits().spend(f"user:{identity.user_id}")
+    allowed, g.budget = _limits().spend(f"user:{identity.user_id}", light=_light())
     if not allowed:
         raise TooManyRequests("Too many requests; slow down.", retry_after=g.budget.retry_after)
+
+
+def _light() -> bool:
+    """Whether the request counts against the light budget: its registry entry says so
+    (images), or it is a conditional GET (answered 304 while the client's copy holds;
+    one that is not is charged in full afterwards, see ``charge_full_answers``)."""
+    entry = endpoints.lookup(request.endpoint, request.method)
+    if entry is not None and entry.light:
+        return True
+    g.revalidating = request.method in {"GET", "HEAD"} and "If-None-Match" in request.headers
+    return g.revalidating
+
+
+def charge_full_answers(response: Response) -> Response:
+    """A conditional GET that got the whole answer, not a 304, costs a whole request:
+    an If-None-Match that never matches buys no larger budget."""
+    if g.pop("revalidating", False) and response.status_code != 304:
+        _limits().spend(f"user:{g.identity.user_id}")
+    return response
 
 
 def add_headers(response: Response) -> Response:
@@ -213,3 +242,4 @@ def init_app(app: Flask) -> None:
     app.extensions["xmlapi.limits"] = RateLimits(settings=app.extensions["xmlapi.settings"])
     app.before_request(spend)
     app.after_request(add_headers)
+    app.after_request(charge_full_answers)

@@ -8,6 +8,7 @@ from xmlapi import http
 from xmlapi.faces.legacy import (
     changes,
     costs,
+    documents,
     errors,
     index,
     inventory,
@@ -41,6 +42,7 @@ FACE = Face(
     write_error=errors.write_error,
     errors=errors.ERRORS,
     error_fields=errors.error_fields,
+    documents=documents.describe,
 )
 
 

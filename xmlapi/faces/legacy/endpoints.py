@@ -69,7 +69,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("photos.detail", "GET", PHOTO, "Return the details of a product photo"),
     Endpoint("photos.update", "PUT", PHOTO, "Update a product photo detail", requires_lock=True),
     Endpoint("photos.delete", "DELETE", PHOTO, "Delete a product photo", requires_lock=True),
-    Endpoint("photos.image", "GET", PHOTO + "image/", "Return the product photo in binary data"),
+    Endpoint(
+        "photos.image",
+        "GET",
+        PHOTO + "image/",
+        "Return the product photo in binary data",
+        light=True,
+    ),
     Endpoint(
         "photos.image_detail",
         "GET",
@@ -99,6 +105,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         IMAGE + "image/",
         "The product photo in binary data, by the detail render's link",
         contract=False,
+        light=True,
     ),
     Endpoint(
         "costs.list", "GET", COSTS, "Return the list of supplier costs for a specific product."

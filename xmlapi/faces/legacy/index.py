@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, send_file
+from flask import Blueprint, Response, abort, render_template, request, send_file
 from lxml import etree
 
 from xmlapi.faces.legacy import endpoints
 from xmlapi.faces.legacy.common import xml_response
 from xmlapi.faces.legacy.xml.schemas import SCHEMAS_DIR, schema_files
+from xmlapi.http import reference
+from xmlapi.http.html import page_response, prefers_html
 
 bp = Blueprint("index", __name__)
 
 
 @bp.get("/")
 def index() -> Response:
-    """Every resource with its methods, flags and descriptions, from the registry."""
+    """Every resource with its methods, flags and descriptions, from the registry: for a
+    browser, the reference page of every face; for anyone else, this face's XML."""
+    if prefers_html():
+        page = render_template("reference.html", faces=reference.describe(request.host_url))
+        response = page_response(page)
+    else:
+        response = _xml_index()
+    response.vary.add("Accept")
+    return response
+
+
+def _xml_index() -> Response:
     root = etree.Element("api")
     resources: dict[str, etree._Element] = {}
     for entry in endpoints.ENDPOINTS:

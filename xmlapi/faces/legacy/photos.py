@@ -11,14 +11,14 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, request
 from werkzeug.http import parse_options_header
-from werkzeug.wsgi import wrap_file
 
 from xmlapi.catalog import photos, reads
-from xmlapi.db import get_connection, get_session
+from xmlapi.db import get_session
 from xmlapi.faces.legacy import payloads
 from xmlapi.faces.legacy.common import parse_edit_body, xml_response
 from xmlapi.faces.legacy.xml import chars, render
 from xmlapi.http.common import decode_limits, photo_store, settings
+from xmlapi.http.images import image_response
 
 bp = Blueprint("photos", __name__)
 
@@ -27,9 +27,6 @@ PHOTO = PHOTOS + "<int:photo_id>/"
 IMAGE = "/products/<int:product_id>/images/<int:photo_id>/"
 READ_ONLY = ("scales", "source_name")
 CHUNK = 64 * 1024
-# Scales of a photo never change, but a deleted photo's id can come back (SQLite reuses
-# the highest id), so caches keep an image briefly and then revalidate by ETag.
-IMAGE_MAX_AGE = 300
 
 
 @bp.post("/products/<int:product_id>/add_product_photo/", endpoint="add")
@@ -118,25 +115,7 @@ def delete(product_id: int, photo_id: int) -> Response:
 def image(product_id: int, photo_id: int) -> Response:
     """The scale ``Accept: image/*;size=N`` names (the original otherwise), streamed."""
     accept = request.headers.get("Accept")
-    scale = photos.scale_of(
-        get_connection(), product_id, photo_id, requested_size(accept), modern_formats(accept)
-    )
-    if request.if_none_match.contains_weak(scale.digest):
-        return _image_headers(Response(status=304), scale)  # the file is not even opened
-    stored = photos.open_scale(photo_store(), scale)
-    response = Response(wrap_file(request.environ, stored.stream), direct_passthrough=True)
-    response.content_length = stored.size
-    _image_headers(response, scale)
-    return response.make_conditional(request, accept_ranges=True, complete_length=stored.size)
-
-
-def _image_headers(response: Response, scale) -> Response:
-    response.mimetype = photos.MEDIA_TYPES[scale.format]
-    response.set_etag(scale.digest)
-    response.cache_control.private = True
-    response.cache_control.max_age = IMAGE_MAX_AGE
-    response.vary.add("Accept")
-    return response
+    return image_response(product_id, photo_id, requested_size(accept), modern_formats(accept))
 
 
 def requested_size(accept: str | None) -> str:
