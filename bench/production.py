@@ -32,6 +32,7 @@ from bench.run import IMAGE_256, Row, balanced_wrk, gunicorn, paired, ratio_row
 
 CONNECTIONS = 4
 RESULTS = run.ROOT / "bench" / "results" / "production.md"
+PROFILE_SECONDS = 6  # of wrk per profiled path
 SYNC = {"workers": 1, "threads": 1, "worker_class": "sync"}
 
 
@@ -135,11 +136,20 @@ def measure(args, env: dict, url: str, product_ids: list[int], workdir: Path) ->
             host, master, detail_path, basic_env, cookie_env, args
         )
         new_sessions = session_rows(url) - sessions_before
-        put, _ = run.put_under_lock(
+        put, locked = run.put_under_lock(
             host, master, cookie, product_ids, duration, connections=CONNECTIONS
         )
         if profiles is not None:
             profile_paths(host, master, profiles, detail_path, image_path, basic_env, cookie)
+            put_env = {"BENCH_COOKIE": cookie, "BENCH_PATHS": ",".join(locked)}
+            with profiled(master, profiles, "put", PROFILE_SECONDS - 1):
+                run.wrk(
+                    f"http://{host}{locked[0]}",
+                    PROFILE_SECONDS,
+                    script="put.lua",
+                    env=put_env,
+                    connections=CONNECTIONS,
+                )
     return [
         Row(
             "bare Flask, the same detail XML bytes",
@@ -207,8 +217,8 @@ def _with_note(row: Row, note: str) -> Row:
 
 
 def profile_paths(host, master, directory, detail_path, image_path, basic_env, cookie):
-    """A py-spy profile of the worker on each hot path (6 s of wrk each)."""
-    seconds = 6
+    """A py-spy profile of the worker on each hot read path."""
+    seconds = PROFILE_SECONDS
     cookie_env = {"BENCH_COOKIE": cookie}
     paths = {
         "detail": (detail_path, cookie_env),
