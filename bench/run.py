@@ -77,7 +77,12 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def gunicorn(
-    app: str, env: dict[str, str], workers: int, threads: int, worker_class: str = "gthread"
+    app: str,
+    env: dict[str, str],
+    workers: int,
+    threads: int,
+    worker_class: str = "gthread",
+    root: Path = ROOT,
 ) -> Iterator[tuple]:
     """Serve ``app`` on a free loopback port; yields (base URL, master pid). A ``sync``
     worker serves one request at a time (gunicorn ignores --threads with it only at 1).
@@ -111,7 +116,7 @@ def gunicorn(
     ]
     process = subprocess.Popen(
         command,
-        cwd=ROOT,
+        cwd=root,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
