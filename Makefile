@@ -40,10 +40,12 @@ test: install-test browser
 
 # make bench: 10 000 products on SQLite (XMLAPI_BENCH_DATABASE_URL=postgresql+psycopg://...
 # for PostgreSQL + Redis); BENCH_ARGS="--products 100000" for the big run. On PostgreSQL it
-# also compares the two photo stores (bench/photo_stores.py).
+# also compares the two photo stores (bench/photo_stores.py). bench.production prints the
+# production profile (issue 16): one gunicorn sync worker, wrk -c4, ceilings in the same run.
 bench: install-test
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.production
 	$(BIN)/python -m bench.photo_stores
 	$(BIN)/python -m bench.feed_cost
 

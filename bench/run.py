@@ -48,6 +48,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "latest.md"
 USER, PASSWORD = "bench", "bench password"
 WRK_CONNECTIONS = 16
+# The Redis of the PostgreSQL runs (XMLAPI_BENCH_REDIS_URL picks a database of its own).
+REDIS_URL = os.environ.get("XMLAPI_BENCH_REDIS_URL", "redis://127.0.0.1:6379")
 LOCKED_PRODUCTS = (
     256  # the PUT scenario writes these in turn: two writes of one are never in flight together
 )
@@ -74,8 +76,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(app: str, env: dict[str, str], workers: int, threads: int) -> Iterator[tuple]:
-    """Serve ``app`` on a free loopback port; yields (base URL, master pid).
+def gunicorn(
+    app: str,
+    env: dict[str, str],
+    workers: int,
+    threads: int,
+    worker_class: str = "gthread",
+    root: Path = ROOT,
+) -> Iterator[tuple]:
+    """Serve ``app`` on a free loopback port; yields (base URL, master pid). A ``sync``
+    worker serves one request at a time (gunicorn ignores --threads with it only at 1).
 
     gthread workers share one listening socket, and when wrk opens its keep-alive
     connections at once, one worker often takes them all while the other idles for the
@@ -84,10 +94,14 @@ def gunicorn(app: str, env: dict[str, str], workers: int, threads: int) -> Itera
     """
     port = free_port()
     per_worker = max(WRK_CONNECTIONS // workers, 1) + threads
+    if worker_class == "sync":
+        threads = 1  # more threads would make gunicorn switch to gthread
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
         "-c",
         "gunicorn.conf.py",
+        "--worker-class",
+        worker_class,
         "--workers",
         str(workers),
         "--threads",
@@ -102,7 +116,7 @@ def gunicorn(app: str, env: dict[str, str], workers: int, threads: int) -> Itera
     ]
     process = subprocess.Popen(
         command,
-        cwd=ROOT,
+        cwd=root,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -382,6 +396,7 @@ def balanced_wrk(
     script: str = "headers.lua",
     check=None,
     attempts: int = 12,
+    connections: int = WRK_CONNECTIONS,
 ) -> Measured:
     """A wrk run in which every worker did its share (``check``, if given, is called
     around each run: ``check()`` before returns a function to call with the result).
@@ -394,7 +409,7 @@ def balanced_wrk(
     for _ in range(attempts):
         after = check() if check else None
         before = {pid: cpu_ticks(pid) for pid in workers}
-        measured = wrk(url, duration, script=script, env=env)
+        measured = wrk(url, duration, script=script, env=env, connections=connections)
         used = [cpu_ticks(pid) - before[pid] for pid in workers]
         if after is not None:
             after(measured)
@@ -411,14 +426,15 @@ def paired(
     duration: int,
     rounds: int,
     env: dict | None = None,
+    connections: int = WRK_CONNECTIONS,
 ) -> tuple[Measured, Measured]:
     """Measure the service and its ceiling in alternation, ``rounds`` times each, and keep
     each one's median run: both servers are up at once (the idle one costs nothing), so
     whatever else the machine does falls on both alike."""
     ours, theirs = [], []
     for _ in range(rounds):
-        ours.append(balanced_wrk(service, service_master, duration, env))
-        theirs.append(balanced_wrk(ceiling, ceiling_master, duration, env))
+        ours.append(balanced_wrk(service, service_master, duration, env, connections=connections))
+        theirs.append(balanced_wrk(ceiling, ceiling_master, duration, env, connections=connections))
     return _median(ours), _median(theirs)
 
 
@@ -449,7 +465,14 @@ def json_paths(detail_path: str) -> tuple[str, str]:
     return f"/api/v2/orgs/1/products/{product_id}/", "/api/v2/orgs/1/products/?limit=50"
 
 
-def put_under_lock(host: str, master: int, cookie: str, product_ids: list[int], duration: int):
+def put_under_lock(
+    host: str,
+    master: int,
+    cookie: str,
+    product_ids: list[int],
+    duration: int,
+    connections: int = WRK_CONNECTIONS,
+):
     """PUT to products locked by the session, checking that every answered PUT wrote."""
     headers = {"Cookie": cookie}
     locked = [f"/api/products/{pid}/" for pid in product_ids[:LOCKED_PRODUCTS]]
@@ -462,7 +485,7 @@ def put_under_lock(host: str, master: int, cookie: str, product_ids: list[int], 
         def after(put: Measured) -> None:
             written = versions(host, cookie, locked) - before
             # Every answered PUT wrote; those in flight when wrk stopped may have too.
-            assert put.requests <= written <= put.requests + WRK_CONNECTIONS, (put, written)
+            assert put.requests <= written <= put.requests + connections, (put, written)
 
         return after
 
@@ -473,6 +496,7 @@ def put_under_lock(host: str, master: int, cookie: str, product_ids: list[int], 
         script="put.lua",
         env={"BENCH_COOKIE": cookie, "BENCH_PATHS": ",".join(locked)},
         check=count_writes,
+        connections=connections,
     )
     return put, locked
 
@@ -640,7 +664,7 @@ def main(argv: list[str] | None = None) -> None:
         "XMLAPI_LOG_LEVEL": "WARNING",
     }
     if url.startswith("postgresql"):
-        env["XMLAPI_RATELIMIT_STORAGE"] = "redis://127.0.0.1:6379"
+        env["XMLAPI_RATELIMIT_STORAGE"] = REDIS_URL
     started = time.perf_counter()
     try:
         prepare_database(url)

@@ -245,3 +245,39 @@ def test_parallel_wrong_passwords_over_two_workers_on_redis(redis_app, make_app,
         statuses = list(pool.map(guess, range(64)))
     assert len(hashed) <= 10
     assert statuses.count(429) == 64 - len(hashed)
+
+
+def test_a_counted_request_is_one_round_trip_to_redis(redis_app, make_app, monkeypatch):
+    """The count and its window's end come back together (one script), and the window
+    opens with the first request only."""
+    worker = make_app(redis_app)
+    storage = worker.extensions["xmlapi.limits"].storage.primary
+    commands = []
+    connection = storage.get_connection()
+    real_execute = type(connection).execute_command
+
+    def counting(self, *args, **options):
+        commands.append(args[0])
+        return real_execute(self, *args, **options)
+
+    alice = client_of(worker, "alice")
+    assert alice.get("/api/").status_code == 200  # logs in (its own counters)
+    monkeypatch.setattr(type(connection), "execute_command", counting)
+    first = alice.get("/api/")
+    second = alice.get("/api/")
+    assert commands == ["EVALSHA", "EVALSHA"]
+    assert first.headers["X-RateLimit-Remaining"] == "4"
+    assert second.headers["X-RateLimit-Remaining"] == "3"
+    reset = int(first.headers["X-RateLimit-Reset"])
+    assert time.time() < reset <= time.time() + 61
+    assert int(second.headers["X-RateLimit-Reset"]) == reset  # the same window
+
+
+def test_the_window_expires_in_redis(redis_app, make_app):
+    worker = make_app(redis_app)
+    storage = worker.extensions["xmlapi.limits"].storage.primary
+    used, reset_at = limits.count_and_expiry(storage, "probe", 30)
+    assert used == 1 and time.time() < reset_at <= time.time() + 31
+    assert limits.count_and_expiry(storage, "probe", 30)[0] == 2
+    assert 0 < storage.get_connection().ttl(storage.prefixed_key("probe")) <= 30
+    assert storage.get("probe") == 2  # the key `limits` itself reads

@@ -275,6 +275,10 @@ def page(connection: Connection, query: ListQuery, batch: int = 1000) -> Iterato
         statement = statement.offset(query.offset)
     if query.count is not None and query.count <= batch:
         return iter(connection.execute(statement).all())
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        # A server-side cursor lives in a transaction: open one (the connection is the
+        # request's, reading in autocommit on PostgreSQL; it is reset when returned).
+        connection.execution_options(isolation_level=connection.dialect.default_isolation_level)
     return iter(connection.execute(statement.execution_options(yield_per=batch)))
 
 

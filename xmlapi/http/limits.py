@@ -25,7 +25,7 @@ from typing import TypeVar
 from flask import Flask, Response, current_app, g, request
 from limits import parse
 from limits.errors import StorageError
-from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.storage import MemoryStorage, RedisStorage, Storage, storage_from_string
 from werkzeug.exceptions import TooManyRequests
 
 from xmlapi.http import endpoints
@@ -108,6 +108,31 @@ class FailOpenStorage:
         )
 
 
+# INCR, its window's expiry when it opens it, and the time left: one round trip to Redis
+# where `limits` makes two (its incr script, then TTL). The key is the one `limits` uses.
+_COUNT_AND_TTL = """
+local used = redis.call('INCRBY', KEYS[1], 1)
+if used == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return {used, redis.call('TTL', KEYS[1])}
+"""
+
+
+def count_and_expiry(storage: Storage, key: str, expiry: int) -> tuple[int, float]:
+    """Count one hit on ``key`` (a window of ``expiry`` seconds opens with the first):
+    the count, and when the window ends (epoch seconds)."""
+    if not isinstance(storage, RedisStorage):
+        return storage.incr(key, expiry), storage.get_expiry(key)
+    script = getattr(storage, "xmlapi_count_and_ttl", None)
+    if script is None:
+        script = storage.get_connection().register_script(_COUNT_AND_TTL)
+        storage.xmlapi_count_and_ttl = script
+    try:
+        used, ttl = script([storage.prefixed_key(key)], [expiry])
+    except storage.base_exceptions as exc:
+        raise StorageError(exc) from exc
+    return int(used), max(int(ttl), 0) + time.time()
+
+
 class RateLimits:
     """The per-user budget and the login budget, over one storage."""
 
@@ -130,11 +155,7 @@ class RateLimits:
         item = self.light if light else self.default
         key = item.key_for(NAMESPACE, caller)
         expiry = item.get_expiry()
-
-        def count(storage: Storage) -> tuple[int, float]:
-            return storage.incr(key, expiry), storage.get_expiry(key)
-
-        used, reset_at = self.storage.call(count)
+        used, reset_at = self.storage.call(lambda storage: count_and_expiry(storage, key, expiry))
         budget = Budget(item.amount, max(0, item.amount - used), reset_at)
         return used <= item.amount, budget
 
