@@ -15,7 +15,7 @@ from werkzeug.wsgi import wrap_file
 
 from xmlapi.catalog import photos, reads
 from xmlapi.db import get_connection, get_session
-from xmlapi.faces.legacy import payloads
+from xmlapi.faces.legacy import payloads, uris
 from xmlapi.faces.legacy.common import parse_edit_body, xml_response
 from xmlapi.faces.legacy.xml import chars, render
 from xmlapi.http.common import decode_limits, photo_store, settings
@@ -47,7 +47,7 @@ def add(product_id: int) -> Response:
     return xml_response(
         render.product_photo(reads.photo_of(photo)),
         201,
-        Location=f"/api/products/{product_id}/product_photos/{photo.id}/",
+        Location=uris.location(uris.photo(product_id, photo.id)),
     )
 
 
