@@ -12,22 +12,22 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import functools
 import os
 import socket
 from unittest import mock
 
 import pytest
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, literal, make_url, select, text
 from werkzeug.security import generate_password_hash
 
 import xmlapi.models  # noqa: F401  (registers the tables)
 from tests.xmlcheck import XsdCheckingClient
-from xmlapi import create_app, migrate
+from xmlapi import create_app, db, http, migrate
 from xmlapi.catalog import auth as catalog_auth
 from xmlapi.catalog import locks as catalog_locks
-from xmlapi.db import Base, session_scope
-from xmlapi.faces import legacy, orgs, pages
+from xmlapi.db import Base
 from xmlapi.models import Membership, User
 from xmlapi.models.types import utcnow
 from xmlapi.settings import Settings
@@ -125,20 +125,34 @@ def engine(database_url):
 KEPT_TABLES = {"reference_generation", "organizations"}  # rows the migrations put in place
 
 
+def emptied_tables() -> list[str]:
+    """The tables every test starts without rows, children first."""
+    return [
+        table.name
+        for table in reversed(Base.metadata.sorted_tables)
+        if table.name not in KEPT_TABLES
+    ]
+
+
 def empty_tables(engine) -> None:
     """Empty every table but the rows the migrations put in place (the one-row counter,
     organization 1)."""
-    tables = [
-        table for table in reversed(Base.metadata.sorted_tables) if table.name not in KEPT_TABLES
-    ]
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(table.name for table in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
-        connection.execute(text("DELETE FROM organizations WHERE id <> 1"))
+    names = emptied_tables()
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+            connection.execute(text("DELETE FROM organizations WHERE id <> 1"))
+        return
+    # SQLite: one script in one transaction, a single call instead of a statement per
+    # table (it runs after every test).
+    deletes = "".join(f'DELETE FROM "{name}";' for name in names)
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.executescript(
+            f"BEGIN;{deletes}DELETE FROM organizations WHERE id <> 1;COMMIT;"
+        )
+    finally:
+        raw.close()
 
 
 @pytest.fixture
@@ -148,20 +162,38 @@ def settings(database_url, tmp_path) -> Settings:
 
 # A fast hash for the tests' users: verifying the service's default scrypt hash on every
 # test's first request would cost seconds over the suite.
+FAST_HASH = "pbkdf2:sha256:1000"
 USERS = {"alice": "alice password", "bob": "bob password", "reader": "reader password"}
-_HASHES = {name: generate_password_hash(pw, "pbkdf2:sha256:1000") for name, pw in USERS.items()}
+_HASHES = {name: generate_password_hash(pw, FAST_HASH) for name, pw in USERS.items()}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashes():
+    """What the service hashes in the tests' own process (passwords of create-user, app
+    private ids, the stand-in checked for unknown names) is hashed with FAST_HASH: its
+    default, scrypt, costs about 0.1 s to make and as much to check. The servers the
+    tests start keep the default."""
+    fast = functools.partial(generate_password_hash, method=FAST_HASH)
+    catalog_auth._dummy_hash.cache_clear()
+    with mock.patch.object(catalog_auth, "generate_password_hash", fast):
+        yield
+    catalog_auth._dummy_hash.cache_clear()
 
 
 def add_users(engine) -> None:
-    """The tests' users, members of organization 1."""
-    with session_scope(engine) as session:
-        users = [
-            User(name=name, password_hash=_HASHES[name], read_only=name == "reader")
-            for name in USERS
-        ]
-        session.add_all(users)
-        session.flush()
-        session.add_all(Membership(user_id=user.id, organization_id=1) for user in users)
+    """The tests' users, members of organization 1 (two statements: it runs before
+    every test)."""
+    users = User.__table__
+    rows = [
+        {"name": name, "password_hash": _HASHES[name], "read_only": name == "reader"}
+        for name in USERS
+    ]
+    ours = select(users.c.id, literal(1)).where(users.c.name.in_(USERS))
+    with engine.begin() as connection:
+        connection.execute(users.insert(), rows)
+        connection.execute(
+            Membership.__table__.insert().from_select(["user_id", "organization_id"], ours)
+        )
 
 
 def basic(name: str, password: str | None = None) -> str:
@@ -177,7 +209,6 @@ def shared_app(database_url, tmp_path_factory):
     )
     app = create_app(settings)
     app.test_client_class = XsdCheckingClient
-    app.built_with = settings  # tests may change its settings; this stays
     return app
 
 
@@ -187,32 +218,64 @@ def shared_app(database_url, tmp_path_factory):
 KEPT_STATE = {"xmlapi.registry", "xmlapi.faces", "xmlapi.engine", "xmlapi.sessions"}
 
 
-def renew_state(app, settings: Settings) -> None:
-    """Give ``app`` the state a fresh ``create_app(settings)`` would have (caches,
-    rate-limit counters, known credentials, photo store...), its routes and engine aside:
-    the state comes from an app built without routes, so whatever the factory adds is
-    renewed too."""
+def renew_state(app, settings: Settings) -> bool:
+    """Give ``app`` what a fresh ``create_app(settings)`` would have but its routes and
+    engine: state (caches, rate-limit counters, known credentials, photo store...),
+    config (body caps) and the settings its WSGI middleware was made with (the limits
+    of request targets, headers, bodies). They come from a donor app built without any
+    face, so whatever the factory adds is renewed too. False when the middleware of
+    the two apps differ in shape (the test then needs an app of its own)."""
+    engine = app.extensions["xmlapi.engine"]
+    if settings.database_url != app.extensions["xmlapi.settings"].database_url:
+        return False
+    # The donor's state (a database photo store, say) must use the app's kept engine.
     with (
-        mock.patch.object(legacy, "init_app", lambda app: None),
-        mock.patch.object(orgs, "init_app", orgs.init_state),
-        mock.patch.object(pages, "init_app", lambda app: None),
+        mock.patch.object(http, "add_face", lambda app, face: None),
         mock.patch.object(migrate, "check_schema", lambda engine: None),
+        mock.patch.object(db, "make_engine", lambda url: engine),
     ):
         donor = create_app(settings)
-    donor.extensions["xmlapi.engine"].dispose()  # never connected
+    routes = [rule.rule for rule in donor.url_map.iter_rules()]
+    assert not routes, f"a face registered routes without http.add_face: {routes}"
+    if not adopt_middleware(app, donor):
+        return False
+    app.config.update(donor.config)
     for key, value in donor.extensions.items():
         if key not in KEPT_STATE:
             app.extensions[key] = value
+    return True
+
+
+def middleware_chain(app) -> list | None:
+    """The WSGI layers around ``app``'s own wsgi_app, outermost first (each holds the
+    next as ``.app``); None when the chain does not end at ``app``."""
+    layers, layer = [], app.wsgi_app
+    while getattr(layer, "__self__", None) is not app:
+        if not hasattr(layer, "app"):
+            return None
+        layers.append(layer)
+        layer = layer.app
+    return layers
+
+
+def adopt_middleware(app, donor) -> bool:
+    """Give each middleware layer of ``app`` the settings of the donor's layer in the
+    same place (everything but the next layer)."""
+    ours, theirs = middleware_chain(app), middleware_chain(donor)
+    if ours is None or theirs is None or [type(x) for x in ours] != [type(x) for x in theirs]:
+        return False
+    if not all(hasattr(layer, "__dict__") for layer in ours):
+        return False
+    for layer, model in zip(ours, theirs, strict=True):
+        layer.__dict__.update({k: v for k, v in vars(model).items() if k != "app"})
+    return True
 
 
 @pytest.fixture
 def app(shared_app, settings, engine):
-    """The shared app on the test's settings; an app of its own when a module's
-    ``settings`` fixture changes more than the data directory (some settings shape the
-    app when it is built: body caps, the middleware's limits)."""
-    built_with = shared_app.built_with
-    if settings.replace(data_dir=built_with.data_dir) == built_with:
-        renew_state(shared_app, settings)
+    """The shared app on the test's settings (its state, config and middleware renewed
+    from them); an app of its own when its middleware cannot be renewed in place."""
+    if renew_state(shared_app, settings):
         app = shared_app
     else:
         app = create_app(settings)

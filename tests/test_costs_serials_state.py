@@ -27,7 +27,10 @@ from hypothesis.stateful import (
 from tests.helpers import create, create_locked_product, document, xml
 
 SETTINGS = hypothesis_settings(
-    max_examples=13,  # in each half
+    # In each half. Measured with branch coverage: 6 runs a half reach every branch that
+    # 13 reach but one (a product that is not serialized skips the recount, which other
+    # tests take), at half the cost; 3 runs a half miss six.
+    max_examples=6,
     stateful_step_count=15,
     deadline=None,
     database=None,  # nothing written into the worktree

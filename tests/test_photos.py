@@ -16,6 +16,8 @@ from click.testing import CliRunner
 from PIL import Image
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 from tests import images
 from tests.conftest import add_users, basic, client_of, empty_tables
@@ -483,6 +485,38 @@ def test_modern_formats_are_chosen_by_accept(client, photo, accept, media_type, 
     etag = response.headers["ETag"]
     assert etag == f'"{hashlib.sha256(response.get_data()).hexdigest()}"'
     assert fetch(client, *photo, accept, **{"If-None-Match": etag}).status_code == 304
+
+
+# Accept is parsed by photos.py itself, not by werkzeug (its comment says why): these
+# cases are where werkzeug's request.accept_mimetypes would answer otherwise.
+READ_AS_SENT = [
+    # Equal quality: the first listed size wins (werkzeug puts the more specific first).
+    ("image/*;size=256, image/jpeg;size=512", "image/jpeg", 256),
+    # A malformed q counts as 1 (werkzeug drops the whole range).
+    ("image/*;size=256;q=abc", "image/jpeg", 256),
+    ("image/avif;q=abc, image/*;size=512", "image/avif", 512),
+]
+
+
+def test_accept_is_read_as_sent_where_werkzeug_would_answer_otherwise(client, photo, subtests):
+    for accept, media_type, width in READ_AS_SENT:
+        with subtests.test(accept=accept):
+            response = fetch(client, *photo, accept)
+            assert response.status_code == 200
+            assert response.headers["Content-Type"] == media_type
+            assert decoded(response).width == width
+
+
+def test_werkzeug_accept_cannot_carry_the_size():
+    """Why: MIMEAccept matches a wildcard range whatever its parameters, so it would
+    pick whichever size is offered first; and it orders by specificity, then quality."""
+    accept = parse_accept_header("image/*;size=512", MIMEAccept)
+    assert accept.quality("image/jpeg;size=256") == 1
+    offered = ["image/jpeg;size=256", "image/jpeg;size=512"]
+    assert accept.best_match(offered) == "image/jpeg;size=256"
+    both = parse_accept_header("image/*;size=256, image/jpeg;size=512", MIMEAccept)
+    assert [value for value, _ in both] == ["image/jpeg; size=512", "image/*; size=256"]
+    assert list(parse_accept_header("image/*;size=256;q=abc", MIMEAccept)) == []
 
 
 def test_each_rendition_has_its_own_etag_and_keeps_transparency(client, product):

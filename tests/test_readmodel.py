@@ -280,6 +280,14 @@ def test_the_batcher_formats_each_item_once_then_serves_it_from_the_cache(db, ca
     assert formatted == ids
 
 
+@pytest.fixture
+def in_app(shared_app):
+    """The list formatter makes its URIs from an app's route table."""
+    with shared_app.app_context():
+        yield
+
+
+@pytest.mark.usefixtures("in_app")
 def test_the_batcher_reformats_an_item_whose_version_moved_and_skips_a_deleted_one(db):
     ids = add(db, *(models.Product(code=f"V{i}") for i in range(3)))
     cache = RenderCache(size=100)

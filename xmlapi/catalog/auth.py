@@ -7,6 +7,7 @@ only as SHA-256 (a token has 256 random bits, so a fast hash is enough there).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 import unicodedata
@@ -22,9 +23,15 @@ from xmlapi.models import ApiSession, App, User
 from xmlapi.models.types import utcnow
 
 MIN_PASSWORD_LENGTH = 8
-# Checked against when a user name is unknown, so that a wrong name costs as much time
-# as a wrong password and names cannot be probed.
-_DUMMY_HASH = generate_password_hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when a user name (or app id) is unknown, so that a wrong name
+    costs as much time as a wrong password and names cannot be probed. Made on first
+    use, not on import: every process that imports the service (each server, each
+    command) would pay a slow hash for it."""
+    return generate_password_hash("not a password of anyone")
 
 
 def save_user(
@@ -71,7 +78,7 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
     """The user whose name and password these are, or None (in constant-ish time)."""
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password):
         return None
@@ -255,6 +262,6 @@ def check_app(session: Session, app_id: str | None, private_id: str | None) -> A
         return None
     app = session.get(App, app_id)
     if app is None:
-        check_password_hash(_DUMMY_HASH, private_id)
+        check_password_hash(_dummy_hash(), private_id)
         return None
     return app if check_password_hash(app.private_id_hash, private_id) else None

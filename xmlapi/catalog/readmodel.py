@@ -17,7 +17,7 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class ReferenceValue:
-    """One field of a reference row; ``target`` is the path of the kind a reference
+    """One field of a reference row; ``target`` is the kind (its plural) a reference
     field points at (its ``value`` is then the id), None for a plain value."""
 
     name: str
@@ -28,10 +28,10 @@ class ReferenceValue:
 @dataclass(frozen=True, slots=True)
 class ReferenceItem:
     """A row of reference data (a currency, a category, ...): ``tag`` is what documents
-    call one, ``path`` where its kind lives."""
+    call one, ``kind`` the plural naming its kind."""
 
     tag: str
-    path: str
+    kind: str
     id: int
     values: tuple[ReferenceValue, ...]
 

@@ -315,9 +315,9 @@ def reference_item(kind: Kind, row: Any) -> ReferenceItem:
     """A row of reference data of ``kind``."""
     values = []
     for field in kind.fields:
-        target = KINDS_BY_PLURAL[field.target].path if field.type == "ref" else None
+        target = field.target if field.type == "ref" else None
         values.append(ReferenceValue(field.name, getattr(row, field.attribute), target))
-    return ReferenceItem(kind.name, kind.path, row.id, tuple(values))
+    return ReferenceItem(kind.name, kind.plural, row.id, tuple(values))
 
 
 def reference_items(kind: Kind, rows: Iterable[Any]) -> list[ReferenceItem]:

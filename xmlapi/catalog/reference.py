@@ -42,11 +42,10 @@ CODE = Field("code")
 @dataclass(frozen=True)
 class Kind:
     """One kind of reference data; ``name`` and ``plural`` are what documents call it,
-    ``label`` and ``labels`` what a person reads."""
+    ``label`` and ``labels`` what a person reads. Where a face serves it is the face's."""
 
     name: str
     plural: str
-    path: str
     model: type
     fields: tuple[Field, ...]
     label: str
@@ -54,11 +53,10 @@ class Kind:
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind("class", "classes", "setup/classes", models.ProductClass, (NAME,), "class", "classes"),
+    Kind("class", "classes", models.ProductClass, (NAME,), "class", "classes"),
     Kind(
         "currency",
         "currencies",
-        "setup/currencies",
         models.Currency,
         (
             Field("code", required=True, max_length=3),
@@ -70,7 +68,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "supplier",
-        "suppliers",
         "suppliers",
         models.Supplier,
         (
@@ -84,7 +81,6 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "tax_exemption",
         "tax_exemptions",
-        "setup/tax_exemptions",
         models.TaxExemption,
         (NAME, CODE),
         "tax exemption",
@@ -93,7 +89,6 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "category",
         "pos_categories",
-        "setup/pos_categories",
         models.PosCategory,
         (NAME,),
         "point-of-sale category",
@@ -102,7 +97,6 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "category",
         "web_categories",
-        "setup/web_categories",
         models.WebCategory,
         (NAME,),
         "web category",
@@ -110,7 +104,6 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "warehouse",
-        "warehouses",
         "warehouses",
         models.Warehouse,
         (NAME, CODE),
@@ -120,7 +113,6 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "product_color",
         "product_colors",
-        "setup/product_colors",
         models.ProductColor,
         (NAME, CODE),
         "product colour",
@@ -129,7 +121,6 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "product_size",
         "product_sizes",
-        "setup/product_sizes",
         models.ProductSize,
         (NAME, CODE),
         "product size",

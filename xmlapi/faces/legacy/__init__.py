@@ -20,9 +20,9 @@ from xmlapi.faces.legacy import (
     sessions,
 )
 from xmlapi.faces.legacy.endpoints import ENDPOINTS
+from xmlapi.faces.legacy.uris import PREFIX
 from xmlapi.http.faces import Face
 
-PREFIX = "/api"
 FACE = Face(
     name="legacy",
     prefix=PREFIX,

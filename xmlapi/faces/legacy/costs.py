@@ -6,7 +6,7 @@ from flask import Blueprint, Response
 
 from xmlapi.catalog import costs, reads
 from xmlapi.db import get_session
-from xmlapi.faces.legacy import payloads
+from xmlapi.faces.legacy import payloads, uris
 from xmlapi.faces.legacy.common import parse_body, parse_edit_body, xml_response
 from xmlapi.faces.legacy.xml import render
 
@@ -27,7 +27,7 @@ def list_costs(product_id: int) -> Response:
 def create(product_id: int) -> Response:
     values = payloads.load_cost(parse_body("cost", READ_ONLY))
     cost_id = costs.create(get_session(), product_id, values)
-    location = f"/api/products/{product_id}/costs/{cost_id}/"
+    location = uris.location(uris.cost(product_id, cost_id))
     return _cost_response(product_id, cost_id, 201, Location=location)
 
 
@@ -47,7 +47,7 @@ def update(product_id: int, cost_id: int) -> Response:
 @bp.delete(ITEM)
 def delete(product_id: int, cost_id: int) -> Response:
     costs.delete(get_session(), product_id, cost_id)
-    return xml_response(render.deleted("cost", f"products/{product_id}/costs", cost_id))
+    return xml_response(render.deleted("cost", uris.cost(product_id, cost_id), cost_id))
 
 
 def _cost_response(product_id: int, cost_id: int, status: int = 200, **headers: str) -> Response:

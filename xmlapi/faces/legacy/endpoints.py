@@ -4,6 +4,7 @@ and only here. The four flags are the contract's (``spec/products-xml-api.txt``)
 from __future__ import annotations
 
 from xmlapi.catalog.reference import KINDS
+from xmlapi.faces.legacy.uris import REFERENCE_PATHS
 from xmlapi.http.endpoints import Endpoint
 
 PRODUCT = "/products/(d+)/"
@@ -193,32 +194,33 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 for _kind in KINDS:
     _label = _kind.label
+    _path = REFERENCE_PATHS[_kind.plural]
     ENDPOINTS += (
         Endpoint(
             f"reference.{_kind.plural}_list",
             "GET",
-            f"/{_kind.path}/",
+            f"/{_path}/",
             f"List the {_kind.labels}",
             contract=False,
         ),
         Endpoint(
             f"reference.{_kind.plural}_create",
             "POST",
-            f"/{_kind.path}/",
+            f"/{_path}/",
             f"Create a {_label}",
             contract=False,
         ),
         Endpoint(
             f"reference.{_kind.plural}_detail",
             "GET",
-            f"/{_kind.path}/(d+)/",
+            f"/{_path}/(d+)/",
             f"One {_label}",
             contract=False,
         ),
         Endpoint(
             f"reference.{_kind.plural}_update",
             "PUT",
-            f"/{_kind.path}/(d+)/",
+            f"/{_path}/(d+)/",
             f"Update a {_label}",
             contract=False,
         ),

@@ -14,7 +14,7 @@ from werkzeug.http import parse_options_header
 
 from xmlapi.catalog import photos, reads
 from xmlapi.db import get_session
-from xmlapi.faces.legacy import payloads
+from xmlapi.faces.legacy import payloads, uris
 from xmlapi.faces.legacy.common import parse_edit_body, xml_response
 from xmlapi.faces.legacy.xml import chars, render
 from xmlapi.http.common import decode_limits, photo_store, settings
@@ -44,7 +44,7 @@ def add(product_id: int) -> Response:
     return xml_response(
         render.product_photo(reads.photo_of(photo)),
         201,
-        Location=f"/api/products/{product_id}/product_photos/{photo.id}/",
+        Location=uris.location(uris.photo(product_id, photo.id)),
     )
 
 
@@ -118,12 +118,27 @@ def image(product_id: int, photo_id: int) -> Response:
     return image_response(product_id, photo_id, requested_size(accept), modern_formats(accept))
 
 
+# Accept is read here, not through werkzeug's request.accept_mimetypes, which cannot
+# carry the size: its MIMEAccept keeps a range's parameters only inside the value's text,
+# and its matching ignores them on a wildcard range (image/*;size=512 accepts
+# image/jpeg;size=256 at q=1, so best_match picks whichever size is offered first). It
+# also orders ranges by specificity before quality, and drops a range whose q is
+# malformed, where this parser keeps the first listed of equal quality and reads a
+# malformed q as 1. tests/test_photos.py shows each case.
+
+
+def _ranges(accept: str | None) -> Iterator[tuple[str, dict[str, str]]]:
+    """The media ranges of an Accept header, in the order sent, with their parameters."""
+    for item in (accept or "").split(","):
+        yield parse_options_header(item)
+
+
 def requested_size(accept: str | None) -> str:
     """The scale an Accept header asks for: the ``size`` parameter of its most preferred
-    image range that names one we keep; ``original`` when none does."""
+    image range that names one we keep (the first listed of equal quality);
+    ``original`` when none does."""
     best, best_quality = "original", 0.0
-    for item in (accept or "").split(","):
-        media_type, params = parse_options_header(item)
+    for media_type, params in _ranges(accept):
         size = params.get("size")
         if size not in photos.SIZES or not media_type.startswith(("image/", "*/*")):
             continue
@@ -141,8 +156,7 @@ def modern_formats(accept: str | None) -> list[str]:
     not refused with q=0), best first; ``image/*`` names none: legacy clients get the
     stored format."""
     named = set()
-    for item in (accept or "").split(","):
-        media_type, params = parse_options_header(item)
+    for media_type, params in _ranges(accept):
         if params.get("q", "1").strip() in ("0", "0.0", "0.00", "0.000"):
             continue
         named.add(media_type.lower())

@@ -11,7 +11,7 @@ from xmlapi.catalog import filters, listing, products, reads
 from xmlapi.catalog.filters import InvalidQuery
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.db import get_connection, get_session
-from xmlapi.faces.legacy import payloads
+from xmlapi.faces.legacy import payloads, uris
 from xmlapi.faces.legacy.common import parse_body, parse_edit_body, xml_response, xml_stream
 from xmlapi.faces.legacy.xml import render
 from xmlapi.http.common import if_match, list_items, photo_store, pricing, renders
@@ -143,7 +143,7 @@ def create() -> Response:
     answer = DetailAnswer()
     organization_id = current_scope().organization_id
     product = products.create(session, changes, pricing(), organization_id, prepare=answer)
-    return answer.response(201, Location=f"/api/products/{product.id}/")
+    return answer.response(201, Location=uris.location(uris.product(product.id)))
 
 
 @bp.get("/products/<int:product_id>/")
@@ -169,7 +169,7 @@ def _stored(product_id: int):
 @bp.delete("/products/<int:product_id>/")
 def delete(product_id: int) -> Response:
     products.delete(get_session(), product_id, photo_store=photo_store(), if_match=if_match())
-    return xml_response(render.deleted("product", "products", product_id))
+    return xml_response(render.deleted("product", uris.product(product_id), product_id))
 
 
 class DetailAnswer:

@@ -10,7 +10,7 @@ from flask import Blueprint, Response
 from xmlapi.catalog import reads, reference
 from xmlapi.catalog.reference import KINDS
 from xmlapi.db import get_session
-from xmlapi.faces.legacy import payloads
+from xmlapi.faces.legacy import payloads, uris
 from xmlapi.faces.legacy.common import parse_body, parse_edit_body, xml_response
 from xmlapi.faces.legacy.xml import render
 
@@ -27,7 +27,7 @@ def create(plural: str) -> Response:
     kind = reference.kind(plural)
     values = payloads.load_reference(kind, parse_body(kind.name))
     row = reference.create(get_session(), kind, values)
-    location = f"/api/{kind.path}/{row.id}/"
+    location = uris.location(uris.reference(kind.plural, row.id))
     return xml_response(
         render.reference_item(reads.reference_item(kind, row)), 201, Location=location
     )
@@ -52,7 +52,7 @@ def update(plural: str, ident: int) -> Response:
 
 for _kind in KINDS:
     _defaults = {"plural": _kind.plural}
-    _base = f"/{_kind.path}/"
+    _base = f"/{uris.REFERENCE_PATHS[_kind.plural]}/"
     bp.add_url_rule(_base, f"{_kind.plural}_list", list_items, methods=["GET"], defaults=_defaults)
     bp.add_url_rule(_base, f"{_kind.plural}_create", create, methods=["POST"], defaults=_defaults)
     bp.add_url_rule(

@@ -7,7 +7,7 @@ from flask import Blueprint, Response
 
 from xmlapi.catalog import reads, serial_numbers
 from xmlapi.db import get_session
-from xmlapi.faces.legacy import payloads
+from xmlapi.faces.legacy import payloads, uris
 from xmlapi.faces.legacy.common import parse_body, parse_edit_body, xml_response
 from xmlapi.faces.legacy.xml import render
 
@@ -26,7 +26,7 @@ def list_serials(product_id: int) -> Response:
 def create(product_id: int) -> Response:
     values = payloads.load_serial_number(parse_body("serial_number"))
     serial_id = serial_numbers.create(get_session(), product_id, values)
-    location = f"/api/products/{product_id}/serial_numbers/{serial_id}/"
+    location = uris.location(uris.serial_number(product_id, serial_id))
     return _serial_response(product_id, serial_id, 201, Location=location)
 
 
@@ -46,8 +46,8 @@ def update(product_id: int, serial_id: int) -> Response:
 @bp.delete(ITEM)
 def delete(product_id: int, serial_id: int) -> Response:
     serial_numbers.delete(get_session(), product_id, serial_id)
-    path = f"products/{product_id}/serial_numbers"
-    return xml_response(render.deleted("serial_number", path, serial_id))
+    uri = uris.serial_number(product_id, serial_id)
+    return xml_response(render.deleted("serial_number", uri, serial_id))
 
 
 def _serial_response(product_id: int, serial_id: int, status: int = 200, **headers) -> Response:

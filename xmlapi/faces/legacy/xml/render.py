@@ -2,7 +2,8 @@
 
 Every response document is built here with lxml; element order follows the contract
 (``spec/products-xml-api.txt``). Empty values render as empty elements, references as
-``<name uri="/path/ID/" id="ID"/>`` with URIs relative to ``/api/``.
+``<name uri="/path/ID/" id="ID"/>`` with URIs relative to ``/api/``, made by ``uris``
+from the route table.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from xmlapi.catalog.readmodel import (
     Serial,
     StockLevels,
 )
+from xmlapi.faces.legacy import uris
 from xmlapi.faces.legacy.xml import chars
 
 # lxml writes its declaration with single quotes; some legacy clients look for this
@@ -61,11 +63,11 @@ def leaf(parent: etree._Element, tag: str, value: Any) -> etree._Element:
     return element
 
 
-def ref(parent: etree._Element, tag: str, path: str, ident: int | None) -> etree._Element:
+def ref(parent: etree._Element, tag: str, uri: str | None, ident: int | None) -> etree._Element:
     """``<tag uri="/path/ID/" id="ID"/>``, or a bare ``<tag/>`` when there is no reference."""
     element = SubElement(parent, tag)
     if ident is not None:
-        element.set("uri", f"/{path}/{ident}/")
+        element.set("uri", uri)
         element.set("id", str(ident))
     return element
 
@@ -76,10 +78,10 @@ def group(parent: etree._Element, tag: str, values: Iterable[tuple[str, Any]]) -
         leaf(element, child_tag, value)
 
 
-def root(tag: str, path: str | None = None, ident: int | None = None, **attrs: str):
+def root(tag: str, uri: str | None = None, ident: int | None = None, **attrs: str):
     element = etree.Element(tag)
-    if path is not None:
-        element.set("uri", f"/{path}/{ident}/")
+    if uri is not None:
+        element.set("uri", uri)
         element.set("id", str(ident))
     for name, value in attrs.items():
         element.set(name, value)
@@ -91,7 +93,7 @@ def root(tag: str, path: str | None = None, ident: int | None = None, **attrs: s
 
 def reference_item(item: ReferenceItem, parent: etree._Element | None = None):
     """A reference row's detail; appended to ``parent`` when one is given."""
-    element = root(item.tag, item.path, item.id)
+    element = root(item.tag, uris.reference(item.kind, item.id), item.id)
     if parent is not None:
         parent.append(element)
     reference_fields(element, item)
@@ -101,7 +103,7 @@ def reference_item(item: ReferenceItem, parent: etree._Element | None = None):
 def reference_fields(element: etree._Element, item: ReferenceItem) -> None:
     for value in item.values:
         if value.target is not None:
-            ref(element, value.name, value.target, value.value)
+            ref(element, value.name, uris.reference(value.target, value.value), value.value)
         else:
             leaf(element, value.name, value.value)
 
@@ -119,7 +121,7 @@ def _embedded_reference(parent, tag: str, item: ReferenceItem | None) -> None:
     if item is None:
         SubElement(parent, tag)
     else:
-        reference_fields(ref(parent, tag, item.path, item.id), item)
+        reference_fields(ref(parent, tag, uris.reference(item.kind, item.id), item.id), item)
 
 
 # Products ------------------------------------------------------------------------
@@ -156,9 +158,10 @@ def inventory(parent: etree._Element | None, stock: StockLevels) -> etree._Eleme
 
 def product(product: ProductDetail) -> etree._Element:
     """The full render of a product (GET /api/products/X/)."""
-    el = root("product", "products", product.id)
-    ref(el, "class", "setup/classes", product.class_id)
-    ref(el, "currency", "setup/currencies", product.currency_id)
+    el = root("product", uris.product(product.id), product.id)
+    ref(el, "class", uris.reference("classes", product.class_id), product.class_id)
+    currency = product.currency_id
+    ref(el, "currency", uris.reference("currencies", currency), currency)
     leaf(el, "code", product.code)
     summary = product.costs
     group(
@@ -210,7 +213,7 @@ def product(product: ProductDetail) -> etree._Element:
             ("sell_web", product.sell_web),
         ],
     )
-    ref(el, "supplier", "suppliers", product.supplier_id)
+    ref(el, "supplier", uris.reference("suppliers", product.supplier_id), product.supplier_id)
     leaf(el, "supplier_code", product.supplier_code)
     leaf(el, "upc", product.upc)
     group(el, "web", [("inventory", product.web_inventory)])
@@ -228,7 +231,7 @@ def product(product: ProductDetail) -> etree._Element:
     related = SubElement(el, "related_products")
     for relation in product.related:
         item = SubElement(related, "related_product")
-        ref(item, "product", "products", relation.related_id)
+        ref(item, "product", uris.product(relation.related_id), relation.related_id)
         leaf(item, "quantity", relation.quantity)
         leaf(item, "auto-add", relation.auto_add)
     serials = SubElement(el, "serial_numbers")
@@ -236,11 +239,13 @@ def product(product: ProductDetail) -> etree._Element:
         serials.append(serial_number(serial))
     photos = SubElement(el, "product_photos")
     for photo_id in product.photo_ids:
-        ref(photos, "product_photo", f"products/{product.id}/images", photo_id)
+        ref(photos, "product_photo", uris.image(product.id, photo_id), photo_id)
     _embedded_reference(el, "tax_exemption", product.tax_exemption)
-    ref(SubElement(el, "master_product"), "product", "products", product.master_id)
-    ref(el, "product_color", "setup/product_colors", product.product_color_id)
-    ref(el, "product_size", "setup/product_sizes", product.product_size_id)
+    master = SubElement(el, "master_product")
+    ref(master, "product", uris.product(product.master_id), product.master_id)
+    color, size = product.product_color_id, product.product_size_id
+    ref(el, "product_color", uris.reference("product_colors", color), color)
+    ref(el, "product_size", uris.reference("product_sizes", size), size)
     leaf(el, "manufacturer_part_number", product.manufacturer_part_number)
     leaf(el, "manufacturer_pricing_option_code", product.manufacturer_pricing_option_code)
     return el
@@ -267,7 +272,7 @@ _BOOLEAN = {True: "true", False: "false"}
 def product_list_item(item: ListItem) -> etree._Element:
     """A product in the list (``full_render="false"``)."""
     el = copy.deepcopy(_LIST_ITEM)
-    el.set("uri", f"/products/{item.id}/")
+    el.set("uri", uris.product(item.id))
     el.set("id", str(item.id))
     code, flags, price, description, levels, photos = el
     code.text = item.code
@@ -280,7 +285,7 @@ def product_list_item(item: ListItem) -> etree._Element:
         element.text = format(quantity, "f")
     levels[-1].text = format(stock.total, "f")
     for photo_id in item.photo_ids:
-        ref(photos, "product_photo", f"products/{item.id}/product_photos", photo_id)
+        ref(photos, "product_photo", uris.photo(item.id, photo_id), photo_id)
     return el
 
 
@@ -289,8 +294,8 @@ def list_item_bytes(item: ListItem) -> bytes:
     return fragment(product_list_item(item))
 
 
-def deleted(tag: str, path: str, ident: int) -> etree._Element:
-    return root(tag, path, ident, deleted="true")
+def deleted(tag: str, uri: str, ident: int) -> etree._Element:
+    return root(tag, uri, ident, deleted="true")
 
 
 # Costs, serial numbers -------------------------------------------------------------
@@ -299,11 +304,11 @@ def deleted(tag: str, path: str, ident: int) -> etree._Element:
 def supplier_cost(cost: CostLine) -> etree._Element:
     """A supplier cost (GET /api/products/X/costs/Y/); ``cost`` is in the product's
     currency, converted from the supplier's."""
-    el = root("cost", f"products/{cost.product_id}/costs", cost.id)
+    el = root("cost", uris.cost(cost.product_id, cost.id), cost.id)
     leaf(el, "raw", cost.raw)
     _embedded_reference(el, "currency", cost.currency)
     leaf(el, "cost", cost.cost)
-    ref(el, "supplier", "suppliers", cost.supplier_id)
+    ref(el, "supplier", uris.reference("suppliers", cost.supplier_id), cost.supplier_id)
     leaf(el, "supplier_product_code", cost.supplier_product_code)
     leaf(el, "default", cost.is_default)
     return el
@@ -325,12 +330,13 @@ def serial_number_list(serials: Iterable[Serial]) -> etree._Element:
 
 
 def serial_number(serial: Serial) -> etree._Element:
-    el = root("serial_number", f"products/{serial.product_id}/serial_numbers", serial.id)
+    el = root("serial_number", uris.serial_number(serial.product_id, serial.id), serial.id)
     leaf(el, "status", serial.status)
     leaf(el, "note", serial.note)
     leaf(el, "cost", serial.cost)
     leaf(el, "serial", serial.serial)
-    ref(el, "warehouse", "warehouses", serial.warehouse_id)
+    warehouse = serial.warehouse_id
+    ref(el, "warehouse", uris.reference("warehouses", warehouse), warehouse)
     return el
 
 
@@ -340,7 +346,7 @@ def serial_number(serial: Serial) -> etree._Element:
 def product_photo(photo: Photo) -> etree._Element:
     """A photo (GET /api/products/X/product_photos/Y/): its scales in the contract's
     order (512, 256, original). ``width``, ``height`` and ``source_name`` are ours."""
-    el = root("product_photo", f"products/{photo.product_id}/product_photos", photo.id)
+    el = root("product_photo", uris.photo(photo.product_id, photo.id), photo.id)
     leaf(el, "sort_order", photo.sort_order)
     scales = SubElement(el, "scales")
     for scale in photo.scales:
