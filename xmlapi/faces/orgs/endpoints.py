@@ -25,4 +25,5 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _entry("orgs_products.detail", "GET", PRODUCT, "One product", has_etag=True),
     _entry("orgs_products.update", "PATCH", PRODUCT, "Change a product", has_etag=True),
     _entry("orgs_products.delete", "DELETE", PRODUCT, "Delete a product"),
+    _entry("orgs_changes.list", "GET", "/orgs/(d+)/changes/", "The change feed after a cursor"),
 )
