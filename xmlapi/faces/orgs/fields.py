@@ -24,7 +24,7 @@ from xmlapi.models.types import MEASURE, MONEY, QUANTITY, ExactDecimal
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def _xml_writable(value: str | None) -> None:
+def xml_writable(value: str | None) -> None:
     if value is not None and _NOT_XML.search(value):
         raise ValidationError("Contains a character that cannot be stored (a control character?).")
 
@@ -32,7 +32,7 @@ def _xml_writable(value: str | None) -> None:
 def Text(max_length: int = 255, **kwargs: Any) -> fields.String:
     """A string (or null) of at most ``max_length`` characters."""
     kwargs.setdefault("allow_none", True)
-    return fields.String(validate=[validate.Length(max=max_length), _xml_writable], **kwargs)
+    return fields.String(validate=[validate.Length(max=max_length), xml_writable], **kwargs)
 
 
 def fit(number: Decimal, column: ExactDecimal) -> Decimal:
@@ -151,7 +151,7 @@ class CustomFields(fields.Field):
         for name, field in value.items():
             if not 1 <= len(name) <= 255:
                 raise ValidationError("A custom field's name is 1 to 255 characters.")
-            _xml_writable(name)
+            xml_writable(name)
             if not isinstance(field, dict):
                 raise ValidationError({name: ['Must be an object such as {"value": "Red"}.']})
             try:

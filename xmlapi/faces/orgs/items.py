@@ -19,7 +19,7 @@ from xmlapi.catalog.item_fields import (
 )
 from xmlapi.db import get_session
 from xmlapi.faces.orgs import order_format
-from xmlapi.faces.orgs.fields import CustomFieldValue, ProductFieldsSchema, Text, _xml_writable
+from xmlapi.faces.orgs.fields import CustomFieldValue, ProductFieldsSchema, Text, xml_writable
 from xmlapi.faces.orgs.paging import page_document, page_request
 from xmlapi.http.common import pricing
 from xmlapi.http.jsonio import json_answer, read_object
@@ -59,7 +59,7 @@ class ItemCustomFields(fields.Field):
         for name, field in value.items():
             if not 1 <= len(name) <= 255:
                 raise ValidationError("A custom field's name is 1 to 255 characters.")
-            _xml_writable(name)
+            xml_writable(name)
             if not isinstance(field, dict):
                 raise ValidationError({name: ['Must be an object such as {"value": "Red"}.']})
             try:

@@ -42,8 +42,8 @@ def whole_number(name: str, minimum: int, maximum: int, default: int) -> int:
     return int(raw)
 
 
-def page_document(count: int, page: PageRequest, results: Iterable[Any]) -> dict[str, Any]:
-    """A list's answer: how many in all, links to the pages around, this page's items."""
+def page_head(count: int, page: PageRequest) -> dict[str, Any]:
+    """A list's answer but its items: how many in all, links to the pages around."""
     following = page.offset + page.limit
     return {
         "count": count,
@@ -51,8 +51,12 @@ def page_document(count: int, page: PageRequest, results: Iterable[Any]) -> dict
         "previous": (
             page_url(max(page.offset - page.limit, 0), page.limit) if page.offset > 0 else None
         ),
-        "results": list(results),
     }
+
+
+def page_document(count: int, page: PageRequest, results: Iterable[Any]) -> dict[str, Any]:
+    """A list's answer: how many in all, links to the pages around, this page's items."""
+    return {**page_head(count, page), "results": list(results)}
 
 
 def page_url(offset: int, limit: int) -> str:

@@ -6,8 +6,6 @@ runs (http/scope.py): another organization's product is a 404 like a missing one
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from flask import Blueprint, Flask, Response, current_app, request
 from marshmallow import ValidationError
 
@@ -17,6 +15,7 @@ from xmlapi.catalog.readmodel import ProductSheet
 from xmlapi.db import get_connection, get_session
 from xmlapi.faces.orgs import format
 from xmlapi.faces.orgs.fields import load_product, parse_instant
+from xmlapi.faces.orgs.paging import PageRequest, page_head, page_request
 from xmlapi.http.cache import RenderCache
 from xmlapi.http.common import if_match, photo_store, pricing
 from xmlapi.http.jsonio import read_object
@@ -30,25 +29,13 @@ PRODUCT = PRODUCTS + "<int:product_id>/"
 DOCUMENTS = "xmlapi.orgs.products"
 DOCUMENTS_CACHED = 16384  # encoded product documents per worker, ~1 KB each
 
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 500
-MAX_OFFSET = 2**63 - 1  # both databases' OFFSET is 64-bit
-
 
 @bp.get(PRODUCTS, endpoint="list")
 def list_products(org_id: int) -> Response:
     query = _list_query()
     connection = get_connection()
     total, keys = reads.sheet_keys(connection, query)
-    head = {
-        "count": total,
-        "next": _page_url(query.offset + query.limit, query.limit)
-        if query.offset + query.limit < total
-        else None,
-        "previous": _page_url(max(query.offset - query.limit, 0), query.limit)
-        if query.offset > 0
-        else None,
-    }
+    head = page_head(total, PageRequest(offset=query.offset, limit=query.limit))
     return json_body(format.page(head, _documents(connection, keys)))
 
 
@@ -73,34 +60,18 @@ def _documents(connection, keys: list[tuple[int, str]]) -> list[bytes]:
 
 def _list_query() -> SheetQuery:
     """The page ``?limit=&offset=&updated_at__gte=`` asks for; raises ValidationError."""
-    args = request.args
-    since = args.get("updated_at__gte")
+    page = page_request()
+    since = request.args.get("updated_at__gte")
     try:
         updated_since = None if since is None else parse_instant(since)
     except ValidationError as exc:
         raise ValidationError({"updated_at__gte": exc.messages}) from None
     return SheetQuery(
         organization_id=current_scope().organization_id,
-        limit=_whole_number("limit", 1, MAX_LIMIT, DEFAULT_LIMIT),
-        offset=_whole_number("offset", 0, MAX_OFFSET, 0),
+        limit=page.limit,
+        offset=page.offset,
         updated_since=updated_since,
     )
-
-
-def _whole_number(name: str, minimum: int, maximum: int, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and minimum <= int(raw) <= maximum):
-        raise ValidationError({name: [f"Must be a whole number from {minimum} to {maximum}."]})
-    return int(raw)
-
-
-def _page_url(offset: int, limit: int) -> str:
-    """This list's URL at another offset, every other parameter kept."""
-    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("limit", "offset")]
-    args += [("limit", str(limit)), ("offset", str(offset))]
-    return f"{request.base_url}?{urlencode(args)}"
 
 
 @bp.post(PRODUCTS, endpoint="create")
