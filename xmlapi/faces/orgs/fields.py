@@ -142,11 +142,18 @@ class CustomFields(fields.Field):
     """``{"name": {"value": "...", "type": "..."}}``: at most MAX_CUSTOM_FIELDS names of
     1 to 255 characters; ``type`` is optional."""
 
+    value_schema: type[Schema] = CustomFieldValue
+    most = MAX_CUSTOM_FIELDS
+
+    @staticmethod
+    def make(typed: dict) -> Any:
+        return CustomField(typed["value"], typed.get("type"))
+
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, dict):
             raise ValidationError('Must be an object such as {"Colour": {"value": "Red"}}.')
-        if len(value) > MAX_CUSTOM_FIELDS:
-            raise ValidationError(f"At most {MAX_CUSTOM_FIELDS} custom fields.")
+        if len(value) > self.most:
+            raise ValidationError(f"At most {self.most} custom fields.")
         loaded = {}
         for name, field in value.items():
             if not 1 <= len(name) <= 255:
@@ -155,10 +162,10 @@ class CustomFields(fields.Field):
             if not isinstance(field, dict):
                 raise ValidationError({name: ['Must be an object such as {"value": "Red"}.']})
             try:
-                typed = CustomFieldValue().load(field)
+                typed = self.value_schema().load(field)
             except ValidationError as exc:
                 raise ValidationError({name: exc.messages}) from None
-            loaded[name] = CustomField(typed["value"], typed.get("type"))
+            loaded[name] = self.make(typed)
         return loaded
 
 

@@ -19,7 +19,12 @@ from xmlapi.catalog.item_fields import (
 )
 from xmlapi.db import get_session
 from xmlapi.faces.orgs import order_format
-from xmlapi.faces.orgs.fields import CustomFieldValue, ProductFieldsSchema, Text, xml_writable
+from xmlapi.faces.orgs.fields import (
+    CustomFields,
+    CustomFieldValue,
+    ProductFieldsSchema,
+    Text,
+)
 from xmlapi.faces.orgs.paging import page_document, page_request
 from xmlapi.http.common import pricing
 from xmlapi.http.jsonio import json_answer, read_object
@@ -47,27 +52,15 @@ class ItemCustomFieldValue(CustomFieldValue):
     encoding = Text(ENCODING_LENGTH)
 
 
-class ItemCustomFields(fields.Field):
+class ItemCustomFields(CustomFields):
     """``{"name": {"value": "...", "type"?: "...", "encoding"?: "..."}}``."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, dict):
-            raise ValidationError('Must be an object such as {"Colour": {"value": "Red"}}.')
-        if len(value) > CUSTOM_FIELDS_MAX:
-            raise ValidationError(f"At most {CUSTOM_FIELDS_MAX} custom fields.")
-        loaded = {}
-        for name, field in value.items():
-            if not 1 <= len(name) <= 255:
-                raise ValidationError("A custom field's name is 1 to 255 characters.")
-            xml_writable(name)
-            if not isinstance(field, dict):
-                raise ValidationError({name: ['Must be an object such as {"value": "Red"}.']})
-            try:
-                typed = ItemCustomFieldValue().load(field)
-            except ValidationError as exc:
-                raise ValidationError({name: exc.messages}) from None
-            loaded[name] = ItemCustomField(typed["value"], typed.get("type"), typed.get("encoding"))
-        return loaded
+    value_schema = ItemCustomFieldValue
+    most = CUSTOM_FIELDS_MAX
+
+    @staticmethod
+    def make(typed: dict) -> ItemCustomField:
+        return ItemCustomField(typed["value"], typed.get("type"), typed.get("encoding"))
 
 
 class ItemSchema(ProductFieldsSchema):
