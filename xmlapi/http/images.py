@@ -3,14 +3,17 @@ ETag and cache headers; 304 when the client's copy is current."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from flask import Response, request
 from werkzeug.wsgi import wrap_file
 
 from xmlapi.catalog import photos
-from xmlapi.db import get_connection
-from xmlapi.http.common import photo_store
+from xmlapi.db import get_connection, get_session
+from xmlapi.http.common import decode_limits, photo_store, settings
+from xmlapi.models import ProductPhoto
+
+CHUNK = 64 * 1024
 
 # Scales of a photo never change, but a deleted photo's id can come back (SQLite reuses
 # the highest id), so caches keep an image briefly and then revalidate by ETag.
@@ -38,3 +41,25 @@ def _image_headers(response: Response, scale) -> Response:
     response.cache_control.max_age = IMAGE_MAX_AGE
     response.vary.add("Accept")
     return response
+
+
+def add_photo(product_id: int, source_name: str | None) -> ProductPhoto:
+    """The request's raw bytes as a new photo of the product (committed). Photos may be
+    far larger than documents: this request gets the photo cap."""
+    request.max_content_length = settings().max_photo_bytes
+    return photos.add(
+        get_session(),
+        photo_store(),
+        product_id,
+        _body(),
+        source_name=source_name,
+        limits=decode_limits(),
+    )
+
+
+def _body() -> Iterator[bytes]:
+    """The request body in chunks, never whole in memory. werkzeug answers 413 for a
+    Content-Length over the cap, and for a chunked body once it has passed the cap."""
+    stream = request.stream
+    while chunk := stream.read(CHUNK):
+        yield chunk

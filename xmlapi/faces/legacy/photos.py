@@ -17,8 +17,8 @@ from xmlapi.db import get_session
 from xmlapi.faces.legacy import payloads, uris
 from xmlapi.faces.legacy.common import parse_edit_body, xml_response
 from xmlapi.faces.legacy.xml import chars, render
-from xmlapi.http.common import decode_limits, photo_store, settings
-from xmlapi.http.images import image_response
+from xmlapi.http import images
+from xmlapi.http.common import photo_store
 
 bp = Blueprint("photos", __name__)
 
@@ -26,34 +26,16 @@ PHOTOS = "/products/<int:product_id>/product_photos/"
 PHOTO = PHOTOS + "<int:photo_id>/"
 IMAGE = "/products/<int:product_id>/images/<int:photo_id>/"
 READ_ONLY = ("scales", "source_name")
-CHUNK = 64 * 1024
 
 
 @bp.post("/products/<int:product_id>/add_product_photo/", endpoint="add")
 def add(product_id: int) -> Response:
-    # Photos may be far larger than XML documents: this request gets the photo cap.
-    request.max_content_length = settings().max_photo_bytes
-    photo = photos.add(
-        get_session(),
-        photo_store(),
-        product_id,
-        _body(),
-        source_name=_source_name(),
-        limits=decode_limits(),
-    )
+    photo = images.add_photo(product_id, _source_name())
     return xml_response(
         render.product_photo(reads.photo_of(photo)),
         201,
         Location=uris.location(uris.photo(product_id, photo.id)),
     )
-
-
-def _body() -> Iterator[bytes]:
-    """The request body in chunks, never whole in memory. werkzeug answers 413 for a
-    Content-Length over the cap, and for a chunked body once it has passed the cap."""
-    stream = request.stream
-    while chunk := stream.read(CHUNK):
-        yield chunk
 
 
 def _source_name() -> str | None:
@@ -115,7 +97,9 @@ def delete(product_id: int, photo_id: int) -> Response:
 def image(product_id: int, photo_id: int) -> Response:
     """The scale ``Accept: image/*;size=N`` names (the original otherwise), streamed."""
     accept = request.headers.get("Accept")
-    return image_response(product_id, photo_id, requested_size(accept), modern_formats(accept))
+    return images.image_response(
+        product_id, photo_id, requested_size(accept), modern_formats(accept)
+    )
 
 
 # Accept is read here, not through werkzeug's request.accept_mimetypes, which cannot

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import unicodedata
-from collections.abc import Iterator
 from urllib.parse import unquote
 
 from flask import Blueprint, Response, request
@@ -17,8 +16,9 @@ from xmlapi.catalog.vocabulary import WRITABLE_FLAGS
 from xmlapi.db import get_session
 from xmlapi.faces.pages.common import check_csrf, page, see_other
 from xmlapi.faces.pages.forms import FormInvalid, load_edit, load_sort_order
+from xmlapi.http import images
 from xmlapi.http.auth import current_identity
-from xmlapi.http.common import decode_limits, photo_store, pricing, settings
+from xmlapi.http.common import photo_store, pricing
 from xmlapi.http.locks import lock_ttl
 
 bp = Blueprint("pages_edit", __name__)
@@ -26,7 +26,6 @@ bp.before_request(check_csrf)
 
 PRODUCT = "/products/<int:product_id>/"
 PHOTO = PRODUCT + "photos/<int:photo_id>/"
-CHUNK = 64 * 1024
 MAX_SOURCE_NAME = 255
 
 
@@ -86,23 +85,9 @@ def save(product_id: int) -> Response:
 @bp.post(PRODUCT + "photos/", endpoint="add_photo")
 def add_photo(product_id: int) -> Response:
     """The raw image bytes, as the API's add_product_photo takes them."""
-    request.max_content_length = settings().max_photo_bytes
-    photo = photos.add(
-        get_session(),
-        photo_store(),
-        product_id,
-        _body(),
-        source_name=_source_name(),
-        limits=decode_limits(),
-    )
+    photo = images.add_photo(product_id, _source_name())
     location = f"/catalog/products/{product_id}/photos/{photo.id}/image/"
     return Response(status=201, headers={"Location": location})
-
-
-def _body() -> Iterator[bytes]:
-    stream = request.stream
-    while chunk := stream.read(CHUNK):
-        yield chunk
 
 
 def _source_name() -> str | None:
