@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask
 
 from xmlapi import http
-from xmlapi.faces.orgs import changes, errors, items, orders, products, schemas
+from xmlapi.faces.orgs import changes, errors, items, orders, products, schemas, webhooks
 from xmlapi.faces.orgs.endpoints import ENDPOINTS, PREFIX
 from xmlapi.faces.orgs.order_endpoints import ORDER_ENDPOINTS
 from xmlapi.http import jsonio
@@ -15,7 +15,7 @@ from xmlapi.http.faces import Face
 FACE = Face(
     name="orgs",
     prefix=PREFIX,
-    blueprints=(schemas.bp, products.bp, orders.bp, items.bp, changes.bp),
+    blueprints=(schemas.bp, products.bp, orders.bp, items.bp, changes.bp, webhooks.bp),
     endpoints=ENDPOINTS + ORDER_ENDPOINTS,
     write_error=jsonio.write_error,
     errors=errors.ERRORS,

@@ -26,4 +26,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _entry("orgs_products.update", "PATCH", PRODUCT, "Change a product", has_etag=True),
     _entry("orgs_products.delete", "DELETE", PRODUCT, "Delete a product"),
     _entry("orgs_changes.list", "GET", "/orgs/(d+)/changes/", "The change feed after a cursor"),
+    _entry("orgs_webhooks.create", "POST", "/orgs/(d+)/webhooks/", "Register a feed receiver"),
+    _entry("orgs_webhooks.list", "GET", "/orgs/(d+)/webhooks/", "The feed's receivers"),
 )
