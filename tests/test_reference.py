@@ -78,3 +78,16 @@ def test_a_new_face_appears_on_the_page_by_itself(fresh_app):
     assert "/gx/gadgets/{id}/" in gadget and "One gadget" in gadget
     assert "404 not_found" in gadget and "401 auth.required" in gadget
     assert "no document" in gadget  # the face publishes no schema
+
+
+def test_the_json_faces_link_the_json_schemas_they_answer_with(client):
+    page = client.get("/api/", headers={"Accept": BROWSER}).get_data(as_text=True)
+    detail = _article(page, "orgs-orgs_products-detail-get")
+    assert 'href="/api/v2/schemas/product.json"' in detail
+    patch = _article(page, "orgs-orgs_products-update-patch")
+    assert "Content-Type: application/json" in patch
+    assert 'href="/api/pim/schemas/products.json"' in _article(page, "pim-pim_products-list-get")
+    links = set(re.findall(r'href="(/api/(?:v2|pim)/schemas/[^"]+)"', page))
+    assert len(links) >= 15
+    for link in sorted(links):  # every schema a JSON face names is served
+        assert client.get(link).status_code == 200, link

@@ -6,6 +6,7 @@ appears by itself."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flask import current_app
@@ -144,3 +145,20 @@ def curl_example(entry: Endpoint, documents: Documents, base_url: str) -> str:
         parts.append(f"--data-binary @{documents.takes[0].name.rsplit('/', 1)[-1]}")
     parts.append(f"'{base_url}{_example_path(entry)}'")
     return " ".join(parts)
+
+
+SchemaTable = Mapping[str, tuple[str | None, str | None]]
+
+
+def schema_documents(schemas_url: str, table: SchemaTable) -> Callable[[Endpoint], Documents]:
+    """A JSON face's ``documents``: from ``table`` (view -> the JSON Schema it takes and
+    the one it returns, file names served under ``schemas_url``)."""
+
+    def link(name: str | None) -> tuple[Link, ...]:
+        return (Link(name, schemas_url + name),) if name else ()
+
+    def describe(entry: Endpoint) -> Documents:
+        takes, returns = table.get(entry.view, (None, None))
+        return Documents(link(takes), link(returns), "application/json" if takes else None)
+
+    return describe

@@ -7,10 +7,11 @@ from flask import Flask
 
 from xmlapi import http
 from xmlapi.faces.orgs import changes, errors, items, orders, products, schemas, webhooks
-from xmlapi.faces.orgs.endpoints import ENDPOINTS, PREFIX
+from xmlapi.faces.orgs.endpoints import DOCUMENTS, ENDPOINTS, PREFIX
 from xmlapi.faces.orgs.order_endpoints import ORDER_ENDPOINTS
 from xmlapi.http import jsonio
 from xmlapi.http.faces import Face
+from xmlapi.http.reference import schema_documents
 
 FACE = Face(
     name="orgs",
@@ -20,6 +21,7 @@ FACE = Face(
     write_error=jsonio.write_error,
     errors=errors.ERRORS,
     error_fields=errors.error_fields,
+    documents=schema_documents(f"{PREFIX}/schemas/", DOCUMENTS),
 )
 
 

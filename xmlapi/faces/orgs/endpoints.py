@@ -29,3 +29,28 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _entry("orgs_webhooks.create", "POST", "/orgs/(d+)/webhooks/", "Register a feed receiver"),
     _entry("orgs_webhooks.list", "GET", "/orgs/(d+)/webhooks/", "The feed's receivers"),
 )
+
+
+# What each route takes and returns: (JSON Schema in, JSON Schema out), for the
+# reference page (http/reference.py); the files are served under /api/v2/schemas/.
+DOCUMENTS = {
+    "orgs_schemas.index": (None, "schemas.json"),
+    "orgs_products.list": (None, "products.json"),
+    "orgs_products.create": ("product.json", "product.json"),
+    "orgs_products.detail": (None, "product.json"),
+    "orgs_products.update": ("product.json", "product.json"),
+    "orgs_orders.list": (None, "orders.json"),
+    "orgs_orders.create": ("order.json", "order.json"),
+    "orgs_orders.detail": (None, "order.json"),
+    "orgs_orders.boxes": (None, "boxes.json"),
+    "orgs_orders.create_box": ("box.json", "box.json"),
+    "orgs_orders.box": (None, "box.json"),
+    "orgs_items.list": (None, "items.json"),
+    "orgs_items.create": ("item.json", "item.json"),
+    "orgs_items.detail": (None, "item.json"),
+    "orgs_items.update": ("item.json", "item.json"),
+    "orgs_items.custom_field": (None, "custom_field.json"),
+    "orgs_changes.list": (None, "changes.json"),
+    "orgs_webhooks.create": ("webhook.json", "webhook.json"),
+    "orgs_webhooks.list": (None, "webhooks.json"),
+}

@@ -7,10 +7,11 @@ from flask import Flask
 
 from xmlapi import http
 from xmlapi.faces.pim import products, schemas
-from xmlapi.faces.pim.endpoints import ENDPOINTS
+from xmlapi.faces.pim.endpoints import DOCUMENTS, ENDPOINTS
 from xmlapi.faces.pim.errors import ERRORS, error_fields
 from xmlapi.http.faces import Face
 from xmlapi.http.jsonio import write_error
+from xmlapi.http.reference import schema_documents
 
 PREFIX = "/api/pim"
 FACE = Face(
@@ -21,6 +22,7 @@ FACE = Face(
     write_error=write_error,
     errors=ERRORS,
     error_fields=error_fields,
+    documents=schema_documents(f"{PREFIX}/schemas/", DOCUMENTS),
 )
 
 

@@ -25,3 +25,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _entry("pim_schemas.list", "GET", "/schemas/", "The JSON Schema of every answer"),
     _entry("pim_schemas.detail", "GET", "/schemas/(path)", "One JSON Schema"),
 )
+
+
+# What each route returns (JSON Schema files served under /api/pim/schemas/), for the
+# reference page (http/reference.py). The upsert's request has no schema of its own.
+DOCUMENTS = {
+    "pim_products.list": (None, "products.json"),
+    "pim_products.upsert": (None, "upserted.json"),
+    "pim_products.attributes": (None, "attributes.json"),
+    "pim_products.detail": (None, "product.json"),
+}
