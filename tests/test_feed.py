@@ -60,6 +60,21 @@ def test_an_entry_carries_the_products_datetime_mod_and_version(client):
     assert entry.get("version") == "1" and entry.get("seq") is not None
 
 
+def test_a_writes_answer_carries_the_stamp_its_commit_gave(client):
+    # The answer is read before the feed stamps the product (outside the clock's lock)
+    # and rendered after the commit with the stamp: the stamp the database holds.
+    product = create_locked_product(client, code="S")
+    put = client.put(f"/api/products/{product}/", data=b"<product><code>S2</code></product>")
+    assert put.status_code == 200, put.get_data(as_text=True)
+    entry = xml(client.get("/api/changes/"))[-1]
+    assert entry.findtext("code") == "S2"
+    assert xml(put).findtext("modified") == entry.findtext("changed")
+    created = client.post("/api/products/", data=b"<product><code>N</code></product>")
+    assert xml(created).findtext("modified") == xml(client.get("/api/changes/"))[-1].findtext(
+        "changed"
+    )
+
+
 def test_limit_pages_the_feed(client):
     for n in range(3):
         create_product(client, code=f"P-{n}")

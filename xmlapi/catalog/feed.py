@@ -19,9 +19,10 @@ gives every product's latest state); a cursor below the last pruned tombstone is
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, case, delete, func, select, update
+from sqlalchemy import Connection, bindparam, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, attributes
 from sqlalchemy.orm.util import identity_key
@@ -102,12 +103,7 @@ def seal(session: Session) -> dt.datetime | None:
     last, stamp = _advance(connection, len(pending))
     live = [product_id for product_id, change in pending.items() if not change.deleted]
     if live:
-        stamped = connection.scalars(
-            update(Product.__table__)
-            .where(Product.id.in_(live))
-            .values(modified=stamp)
-            .returning(Product.id)
-        ).all()
+        stamped = connection.scalars(_STAMP, {"ids": live, "stamp": stamp}).all()
         for product_id in stamped:
             _set_loaded(session, product_id, stamp)
         # A product made in a savepoint that was rolled back is not there: no entry.
@@ -127,7 +123,7 @@ def seal(session: Session) -> dt.datetime | None:
         for offset, (product_id, change) in enumerate(sorted(pending.items()))
     ]
     if rows:
-        connection.execute(_upsert(connection), rows)
+        connection.execute(_upsert(connection.dialect.name), rows)
     return stamp
 
 
@@ -138,38 +134,52 @@ def _set_loaded(session: Session, product_id: int, stamp: dt.datetime) -> None:
         attributes.set_committed_value(product, "modified", stamp)
 
 
+# The statements of a seal are built once: building one (and its cache key) per write
+# cost more than running it.
+_ADVANCE = (
+    update(FeedClock)
+    .where(FeedClock.id == CLOCK_ID)
+    .values(
+        seq=FeedClock.seq + bindparam("count"),
+        stamp_us=case(
+            (FeedClock.stamp_us < bindparam("now_us"), bindparam("now_us")),
+            else_=FeedClock.stamp_us + 1,
+        ),
+    )
+    .returning(FeedClock.seq, FeedClock.stamp_us)
+)
+_STAMP = (
+    update(Product.__table__)
+    .where(Product.id.in_(bindparam("ids", expanding=True)))
+    .values(modified=bindparam("stamp"))
+    .returning(Product.id)
+)
+
+
 def _advance(connection: Connection, count: int) -> tuple[int, dt.datetime]:
     """Take ``count`` numbers and a stamp from the clock under its row lock; returns the
     last number and the stamp (never before the previous one)."""
     now_us = (utcnow() - _EPOCH) // dt.timedelta(microseconds=1)
-    statement = (
-        update(FeedClock)
-        .where(FeedClock.id == CLOCK_ID)
-        .values(
-            seq=FeedClock.seq + count,
-            stamp_us=case((FeedClock.stamp_us < now_us, now_us), else_=FeedClock.stamp_us + 1),
-        )
-        .returning(FeedClock.seq, FeedClock.stamp_us)
-    )
-    row = connection.execute(statement).first()
+    values = {"count": count, "now_us": now_us}
+    row = connection.execute(_ADVANCE, values).first()
     if row is None:  # emptied tables: the migration's row is gone
         connection.execute(
-            _dialect_insert(connection, FeedClock.__table__)
+            _dialect_insert(connection.dialect.name, FeedClock.__table__)
             .values(id=CLOCK_ID, seq=0, stamp_us=0, pruned_seq=0)
             .on_conflict_do_nothing()
         )
-        row = connection.execute(statement).one()
+        row = connection.execute(_ADVANCE, values).one()
     return row.seq, _EPOCH + dt.timedelta(microseconds=row.stamp_us)
 
 
-def _dialect_insert(connection: Connection, table):
-    module = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return module.insert(table)
+def _dialect_insert(dialect: str, table):
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
-def _upsert(connection: Connection):
+@functools.cache
+def _upsert(dialect: str):
     """Insert entries, a product's new entry replacing its old one (folding)."""
-    statement = _dialect_insert(connection, EntryRow.__table__)
+    statement = _dialect_insert(dialect, EntryRow.__table__)
     columns = ("organization_id", "seq", "kind", "code", "version", "changed")
     return statement.on_conflict_do_update(
         index_elements=["product_id"],

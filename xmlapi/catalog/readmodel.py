@@ -10,7 +10,7 @@ from the rest of the catalog.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -202,6 +202,11 @@ class ProductDetail:
     manufacturer_part_number: str | None
     manufacturer_pricing_option_code: str | None
 
+    def restamped(self, modified: dt.datetime) -> ProductDetail:
+        """The same detail last modified at ``modified`` (the stamp its write's commit
+        gave it after the detail was read)."""
+        return replace(self, modified=modified)
+
 
 @dataclass(frozen=True, slots=True)
 class ListItem:
@@ -303,6 +308,10 @@ class ProductSheet:
     source: Source
     created: dt.datetime
     modified: dt.datetime
+
+    def restamped(self, modified: dt.datetime) -> ProductSheet:
+        """The same sheet last modified at ``modified`` (see ProductDetail.restamped)."""
+        return replace(self, modified=modified, source=replace(self.source, updated_at=modified))
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,15 +35,18 @@ def commit(
     for one: a connection lost while committing, after which the write may have landed
     or not; it is looked up, and one that landed is a success like any other.
 
-    ``prepare()`` runs inside the transaction just before the commit: an answer read
-    there needs no database once the write has committed.
+    ``prepare()`` runs inside the transaction, after the lock check and before the
+    feed's seal: an answer read there needs no database once the write has committed,
+    and the clock's row lock the seal takes (held to the commit, so every other writer
+    waits for it) is not held while it reads. The seal then stamps the products: an
+    answer takes ``modified`` from the product after the commit (``restamped``).
     """
     try:
         session.flush()
         locks.check_claim(session)
-        changes.seal(session)  # the clock's lock, held to the commit: keep what follows short
         if prepare is not None:
             prepare()
+        changes.seal(session)  # the clock's lock, held to the commit: keep what follows short
         written = changes.written_products(session)
         backend = changes.backend_of(session)
         try:

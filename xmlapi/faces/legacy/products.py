@@ -173,19 +173,22 @@ def delete(product_id: int) -> Response:
 
 
 class DetailAnswer:
-    """The answer to a write of a product, rendered inside the write's transaction just
-    before it commits: once the write has committed, answering needs no database (which
-    may be gone by then), so a stored write is never answered with an error."""
+    """The answer to a write of a product, read inside the write's transaction before
+    it commits: once the write has committed, answering needs no database (which may
+    be gone by then), so a stored write is never answered with an error. It is rendered
+    after the commit, with the stamp the commit gave the product."""
 
     def __call__(self, product) -> None:
         session = get_session()
-        self.product_id = product.id
+        self.product = product
         self.tag = products.version_tag(session.connection(), product.id)
-        self.body = _render_detail(product.id)
+        self.detail = reads.product_detail(session, product.id, pricing())
 
     def response(self, status: int = 200, **headers: str) -> Response:
-        renders().put(self.product_id, self.tag, self.body)
-        return _detail(self.body, self.tag, status, headers)
+        detail = self.detail.restamped(self.product.modified)
+        body = render.to_bytes(render.product(detail))
+        renders().put(detail.id, self.tag, body)
+        return _detail(body, self.tag, status, headers)
 
 
 def _detail_response(product_id: int) -> Response:

@@ -117,15 +117,18 @@ def delete(org_id: int, product_id: int) -> Response:
 
 
 class SheetAnswer:
-    """The answer to a write, read inside its transaction just before it commits: once
-    the write has committed, answering needs no database."""
+    """The answer to a write, read inside its transaction before it commits (once the
+    write has committed, answering needs no database), with the stamp the commit gave
+    the product."""
 
     sheet: ProductSheet
 
     def __call__(self, product) -> None:
+        self.product = product
         self.sheet = reads.product_sheet(get_session().connection(), product.id, pricing())
 
     def response(self, status: int = 200, **headers: str) -> Response:
+        self.sheet = self.sheet.restamped(self.product.modified)
         return _answer(_encode(self.sheet), self.sheet.tag, status, headers)
 
 
