@@ -12,3 +12,10 @@ function request()
   index = index % #paths + 1
   return wrk.format(nil, paths[index])
 end
+
+-- A refused PUT is printed (wrk itself only counts it), so a failed run says why.
+function response(status, headers, body)
+  if status >= 300 then
+    io.write("PUT answered ", status, ": ", string.sub(body, 1, 300), "\n")
+  end
+end
