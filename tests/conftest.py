@@ -260,14 +260,17 @@ def middleware_chain(app) -> list | None:
 
 def adopt_middleware(app, donor) -> bool:
     """Give each middleware layer of ``app`` the settings of the donor's layer in the
-    same place (everything but the next layer)."""
+    same place (everything but the next layer, and the error writer, which writes in
+    the format of its own app's faces: the donor has none)."""
     ours, theirs = middleware_chain(app), middleware_chain(donor)
     if ours is None or theirs is None or [type(x) for x in ours] != [type(x) for x in theirs]:
         return False
     if not all(hasattr(layer, "__dict__") for layer in ours):
         return False
     for layer, model in zip(ours, theirs, strict=True):
-        layer.__dict__.update({k: v for k, v in vars(model).items() if k != "app"})
+        layer.__dict__.update(
+            {k: v for k, v in vars(model).items() if k not in {"app", "error_body"}}
+        )
     return True
 
 

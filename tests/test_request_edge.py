@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import client_of
 from tests.helpers import create_product, error_type, xml
 from xmlapi.http import middleware
+from xmlapi.http.faces import pre_routing_errors
 
 
 @pytest.mark.parametrize(
@@ -56,6 +57,32 @@ def test_a_header_over_the_cap_is_an_xml_431(capped):
     assert error_type(response) == "header.too_large"
 
 
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/api/v2/orgs/1/products/", "application/json"),
+        ("/api/pim/products", "application/json"),
+        ("/catalog/products/", "text/html; charset=utf-8"),
+        ("/api/products/", "application/xml; charset=utf-8"),
+    ],
+)
+def test_a_refusal_before_routing_speaks_the_faces_format(capped, path, content_type):
+    long_target = capped.get(path + "?q=" + "x" * 2000)
+    big_header = capped.get(path, headers={"X-Note": "n" * 1000})
+    for response, status, kind in (
+        (long_target, 414, "uri.too_long"),
+        (big_header, 431, "header.too_large"),
+    ):
+        assert response.status_code == status
+        assert response.headers["Content-Type"] == content_type
+        if content_type == "application/json":
+            assert response.get_json()["type"] == kind
+        elif content_type.startswith("text/html"):
+            assert kind in response.get_data(as_text=True)
+        else:
+            assert error_type(response) == kind
+
+
 def test_a_chunked_body_is_read_whole(client):
     response = client.post(
         "/api/products/",
@@ -79,3 +106,18 @@ def test_a_body_the_server_cannot_keep_is_an_xml_503(client, monkeypatch):
     assert "/" not in xml(response).findtext(".//message")  # no path shown
     monkeypatch.undo()
     assert xml(client.get("/api/products/")).get("total_count") == "0"
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/api/pim/\x00\xff%%zz" + "é" * 600, "application/json"),
+        ("/catalog/" + "/" * 2000, "text/html; charset=utf-8"),
+        ("", None),  # no face's path: as a 404 there is written
+        ("no-slash", None),
+    ],
+)
+def test_a_refusal_before_routing_survives_any_path(app, client, path, content_type):
+    body, written_as = pre_routing_errors(app)(path, 414, "uri.too_long", "Too long.")
+    assert written_as == (content_type or client.get("/no-face/").headers["Content-Type"])
+    assert b"uri.too_long" in body

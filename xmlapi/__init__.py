@@ -7,8 +7,8 @@ from flask import Flask
 from xmlapi import db, http, migrate
 from xmlapi.catalog import feed, photo_store, scales
 from xmlapi.faces import legacy, orgs, pages, pim
-from xmlapi.faces.legacy.errors import error_body
 from xmlapi.faces.legacy.xml import schemas
+from xmlapi.http.faces import pre_routing_errors
 from xmlapi.http.middleware import MergeSlashes, RequestLimits
 from xmlapi.operating import logs
 from xmlapi.operating import requests as operating_requests
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         max_header_bytes=settings.max_header_bytes,
         max_body_bytes=max(settings.max_body_bytes, settings.max_photo_bytes),
         body_seconds=settings.body_timeout_seconds,
-        error_body=error_body,
+        error_body=pre_routing_errors(app),
     )
     operating_requests.init_app(app)  # outermost: ids and counts every answer
     return app

@@ -8,7 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.test import EnvironBuilder
 
 from xmlapi.http.endpoints import Endpoint
 
@@ -61,3 +62,23 @@ def face_of_request() -> Face:
     if by_prefix:
         return max(by_prefix, key=lambda face: len(face.prefix))
     return registered[0]
+
+
+# Enough of a refused request's path to tell its face by.
+_PATH_KEPT = 512
+
+
+def pre_routing_errors(app: Flask) -> Callable[[str, int, str, str], tuple[bytes, str]]:
+    """How an answer made before the app sees the request (a cap the middleware
+    enforces) is written: ``(path, status, type, message) -> (body, content type)`` in
+    the format of the face the path belongs to. The face is found in a request of the
+    path alone: the refused request's own target or headers are what broke a cap."""
+
+    def error_body(path: str, status: int, error_type: str, message: str):
+        environ = EnvironBuilder(path=path[:_PATH_KEPT]).get_environ()
+        with app.request_context(environ):
+            face = face_of_request()
+            response = face.write_error(status, error_type, message, None, {})
+            return response.get_data(), response.content_type
+
+    return error_body

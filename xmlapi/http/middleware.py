@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 from werkzeug.wsgi import ClosingIterator
 
-# How an answer made before routing is written: (status, error type, message) -> the
-# body and its content type, in the format of the face the service speaks first.
-ErrorBody = Callable[[int, str, str], tuple[bytes, str]]
+# How an answer made before routing is written: (path, status, error type, message) ->
+# the body and its content type, in the format of the face the path belongs to.
+ErrorBody = Callable[[str, int, str, str], tuple[bytes, str]]
 
 log = logging.getLogger(__name__)
 _SLASHES = re.compile(r"//+")
@@ -42,9 +42,9 @@ class MergeSlashes:
 
 
 class RequestLimits:
-    """Refuse, as XML, request targets and header fields over the service's caps (414,
-    431), and read the body whole, against a deadline, before the app sees the request
-    (408 when it does not arrive in time).
+    """Refuse request targets and header fields over the service's caps (414, 431), in
+    the format of the path's face, and read the body whole, against a deadline, before
+    the app sees the request (408 when it does not arrive in time).
 
     gunicorn's own limits are set higher (gunicorn.conf.py), so that these answers, not
     its HTML pages, are what clients see. Reading the body first means a client that
@@ -70,8 +70,9 @@ class RequestLimits:
         self.max_body_bytes = max_body_bytes
         self.body_seconds = body_seconds
 
-    def _refuse(self, start_response, status: int, error_type: str, message: str):
-        body, content_type = self.error_body(status, error_type, message)
+    def _refuse(self, environ, start_response, status: int, error_type: str, message: str):
+        path = environ.get("PATH_INFO", "")
+        body, content_type = self.error_body(path, status, error_type, message)
         start_response(
             f"{status} {REASONS[status]}",
             [("Content-Type", content_type), ("Content-Length", str(len(body)))],
@@ -81,24 +82,24 @@ class RequestLimits:
     def __call__(self, environ, start_response):
         if _target_length(environ) > self.max_url_bytes:
             message = f"The request target is longer than {self.max_url_bytes} bytes."
-            return self._refuse(start_response, 414, "uri.too_long", message)
+            return self._refuse(environ, start_response, 414, "uri.too_long", message)
         if _largest_header(environ) > self.max_header_bytes:
             message = f"A request header field is larger than {self.max_header_bytes} bytes."
-            return self._refuse(start_response, 431, "header.too_large", message)
+            return self._refuse(environ, start_response, 431, "header.too_large", message)
         try:
             spool = self._buffer_body(environ)
         except BodyTimeout:
             message = f"The request body did not arrive within {self.body_seconds:g} s."
-            return self._refuse(start_response, 408, "body.timeout", message)
+            return self._refuse(environ, start_response, 408, "body.timeout", message)
         except BodyCutShort:
             message = "The request body ended before its Content-Length."
-            return self._refuse(start_response, 400, "request.bad", message)
+            return self._refuse(environ, start_response, 400, "request.bad", message)
         except OSError as exc:  # the spool's disk (TMPDIR) is full or failing
             log.error(
                 "could not keep a request body of %s bytes: %s", _content_length(environ), exc
             )
             message = "The server could not keep the request body; try again later."
-            return self._refuse(start_response, 503, "body.unstored", message)
+            return self._refuse(environ, start_response, 503, "body.unstored", message)
         if spool is None:
             return self.app(environ, start_response)
         return ClosingIterator(self.app(environ, start_response), spool.close)

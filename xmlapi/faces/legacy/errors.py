@@ -11,7 +11,6 @@ from xmlapi.faces.legacy.common import xml_response
 from xmlapi.faces.legacy.payloads import PayloadError
 from xmlapi.faces.legacy.xml.errors import error_document
 from xmlapi.faces.legacy.xml.parse import InvalidDocument, MalformedXml, ReadOnlyElements
-from xmlapi.faces.legacy.xml.render import CONTENT_TYPE, to_bytes
 from xmlapi.http.errors import ErrorTable
 
 # The catalog names fields by their attributes; these are the legacy documents' names
@@ -60,8 +59,3 @@ def error_fields(exc: Exception) -> dict[str, str] | None:
     if isinstance(exc, MalformedXml | InvalidDocument) and exc.line is not None:
         return {"body": str(exc)}
     return None
-
-
-def error_body(status: int, error_type: str, message: str) -> tuple[bytes, str]:
-    """An error as bytes and content type, for answers made before any routing."""
-    return to_bytes(error_document(error_type, status, message)), CONTENT_TYPE
