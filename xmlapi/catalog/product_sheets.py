@@ -10,15 +10,17 @@ only the keys present change. Rows are read in one statement for a product or a 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, select
+from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from xmlapi.catalog import inventory, products
 from xmlapi.catalog.errors import InvalidValue, NotFound
+from xmlapi.catalog.listing import Keyset
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.catalog.readmodel import CustomField, Price, Weight
 from xmlapi.catalog.writes import commit
@@ -226,39 +228,59 @@ def sheet_row(connection: Connection, product_id: int) -> Row:
 
 @dataclass(frozen=True)
 class SheetQuery:
-    """A page of an organization's products, oldest id first (a stable order)."""
+    """A page of an organization's products: oldest id first (a stable order), or with
+    ``after`` (keyset paging) in (modified, id) order from that cursor on, where the
+    count is of the matches from the cursor on."""
 
     organization_id: int
     limit: int
     offset: int = 0
     updated_since: dt.datetime | None = None  # modified at or after
+    after: Keyset | None = None
 
 
 # Built once: a page costs no statement building, only binding.
 _OF_ORGANIZATION = Product.organization_id == bindparam("organization_id")
 _SINCE = Product.modified >= bindparam("updated_since")
-_COUNT = select(func.count()).select_from(Product).where(_OF_ORGANIZATION)
-_KEYS = select(Product.id, Product.version, products.generation_sql().label("generation")).where(
-    _OF_ORGANIZATION
+_AFTER = or_(
+    Product.modified > bindparam("after_stamp"),
+    and_(Product.modified == bindparam("after_stamp"), Product.id > bindparam("after_id")),
+)
+_COUNT = select(func.count()).select_from(Product)
+_KEYS = select(
+    Product.id, Product.version, Product.modified, products.generation_sql().label("generation")
 )
 
 
-def _paged(keys):
-    return keys.order_by(Product.id).limit(bindparam("limit")).offset(bindparam("offset"))
+@functools.cache
+def _statements(since: bool, keyset: bool, from_cursor: bool):
+    """The count and the keys of a page: by id with offset, or by (modified, id) from a
+    cursor (``from_cursor``: past the start)."""
+    condition = _OF_ORGANIZATION
+    if since:
+        condition = condition & _SINCE
+    if from_cursor:
+        condition = condition & _AFTER
+    keys = _KEYS.where(condition).limit(bindparam("limit"))
+    if keyset:
+        keys = keys.order_by(Product.modified, Product.id)
+    else:
+        keys = keys.order_by(Product.id).offset(bindparam("offset"))
+    return _COUNT.where(condition), keys
 
 
-_STATEMENTS = {
-    False: (_COUNT, _paged(_KEYS)),
-    True: (_COUNT.where(_SINCE), _paged(_KEYS.where(_SINCE))),
-}
 _SOME = _SHEETS.where(Product.id.in_(bindparam("product_ids", expanding=True)))
 
 
 def sheet_page(connection: Connection, query: SheetQuery) -> tuple[int, list[Row]]:
-    """How many products the query matches, and the (id, version, generation) of those
-    on its page: two statements whatever the page size."""
-    count, keys = _STATEMENTS[query.updated_since is not None]
+    """How many products the query matches, and the (id, version, modified, generation)
+    of those on its page: two statements whatever the page size."""
+    keyset = query.after is not None
+    from_cursor = keyset and query.after.stamp is not None
+    count, keys = _statements(query.updated_since is not None, keyset, from_cursor)
     values = {"organization_id": query.organization_id, "updated_since": query.updated_since}
+    if from_cursor:
+        values |= {"after_stamp": query.after.stamp, "after_id": query.after.id}
     total = connection.scalar(count, values)
     rows = connection.execute(keys, values | {"limit": query.limit, "offset": query.offset})
     return total, rows.all()

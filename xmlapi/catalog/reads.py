@@ -9,10 +9,11 @@ photos; builders take rows already loaded (the answer of a write, say).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import PurePosixPath
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection, Row
 from sqlalchemy.orm import Session
@@ -148,13 +149,31 @@ def product_sheet(connection: Connection, product_id: int, rules: Pricing) -> Pr
     return sheet_of(product_sheets.sheet_row(connection, product_id), rules)
 
 
+class SheetKey(NamedTuple):
+    """A product on a page of sheets: its id, version tag and stamp when it was listed."""
+
+    id: int
+    tag: str
+    modified: dt.datetime
+
+
 def sheet_keys(
     connection: Connection, query: product_sheets.SheetQuery
-) -> tuple[int, list[tuple[int, str]]]:
-    """How many products the query matches, and the (id, version tag) of each product on
-    its page, in two statements."""
-    total, keys = product_sheets.sheet_page(connection, query)
-    return total, [(key.id, products.tag_of(key.id, key.version, key.generation)) for key in keys]
+) -> tuple[int, list[SheetKey]]:
+    """How many products the query matches, and the key of each product on its page,
+    in two statements."""
+    total, rows = product_sheets.sheet_page(connection, query)
+    return total, [
+        SheetKey(row.id, products.tag_of(row.id, row.version, row.generation), row.modified)
+        for row in rows
+    ]
+
+
+def cursor_after(query: product_sheets.SheetQuery, keys: list[SheetKey]) -> listing.Keyset:
+    """Where a keyset page of sheets ends: its last product, else where it began."""
+    if not keys:
+        return query.after or listing.START
+    return listing.Keyset(keys[-1].modified, keys[-1].id)
 
 
 def sheets(

@@ -1,6 +1,7 @@
 """Paging of the organization face's lists: ``?limit=&offset=`` in, and the spec's
 ``{"count", "next", "previous", "results"}`` out, ``next``/``previous`` full URLs with
-every other parameter of the request kept."""
+every other parameter of the request kept. Keyset paging (``?after=``, where a list
+offers it) adds ``next_after``, the cursor ``next`` carries."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from urllib.parse import urlencode
 
 from flask import request
 from marshmallow import ValidationError
+
+from xmlapi.catalog.filters import InvalidQuery
+from xmlapi.catalog.listing import Keyset, parse_cursor
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -61,6 +65,35 @@ def page_document(count: int, page: PageRequest, results: Iterable[Any]) -> dict
 
 def page_url(offset: int, limit: int) -> str:
     """This list's URL at another offset, every other parameter kept."""
-    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("limit", "offset")]
-    args += [("limit", str(limit)), ("offset", str(offset))]
-    return f"{request.base_url}?{urlencode(args)}"
+    return _url_with(limit=str(limit), offset=str(offset))
+
+
+def _url_with(**replaced: str) -> str:
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in replaced]
+    return f"{request.base_url}?{urlencode([*args, *replaced.items()])}"
+
+
+def keyset_cursor(page: PageRequest) -> Keyset | None:
+    """The ``after`` cursor of a keyset page (None without one); raises
+    ValidationError naming the parameter."""
+    raw = request.args.get("after")
+    if raw is None:
+        return None
+    try:
+        cursor = parse_cursor(raw)
+    except InvalidQuery as exc:
+        raise ValidationError({"after": [exc.message]}) from None
+    if page.offset:
+        raise ValidationError({"offset": ["after takes no offset: the cursor says where."]})
+    return cursor
+
+
+def keyset_head(count: int, shown: int, cursor: str) -> dict[str, Any]:
+    """A keyset page's answer but its items: ``count`` matches from its cursor on, of
+    which ``shown`` were listed (read) on it; ``next`` follows from ``cursor``."""
+    return {
+        "count": count,
+        "next": _url_with(after=cursor) if count > shown else None,
+        "previous": None,
+        "next_after": cursor,
+    }

@@ -15,7 +15,13 @@ from xmlapi.catalog.readmodel import ProductSheet
 from xmlapi.db import get_connection, get_session
 from xmlapi.faces.orgs import format
 from xmlapi.faces.orgs.fields import load_product, parse_instant
-from xmlapi.faces.orgs.paging import PageRequest, page_head, page_request
+from xmlapi.faces.orgs.paging import (
+    PageRequest,
+    keyset_cursor,
+    keyset_head,
+    page_head,
+    page_request,
+)
 from xmlapi.http.cache import RenderCache
 from xmlapi.http.common import if_match, photo_store, pricing
 from xmlapi.http.jsonio import read_object
@@ -35,23 +41,28 @@ def list_products(org_id: int) -> Response:
     query = _list_query()
     connection = get_connection()
     total, keys = reads.sheet_keys(connection, query)
-    head = page_head(total, PageRequest(offset=query.offset, limit=query.limit))
-    return json_body(format.page(head, _documents(connection, keys)))
+    if query.after is None:
+        head = page_head(total, PageRequest(offset=query.offset, limit=query.limit))
+        return json_body(format.page(head, _documents(connection, keys)))
+    cursor = str(reads.cursor_after(query, keys))
+    head = keyset_head(total, len(keys), cursor)
+    return json_body(format.page(head, _documents(connection, keys, exact=True)))
 
 
-def _documents(connection, keys: list[tuple[int, str]]) -> list[bytes]:
-    """The encoded documents of the products (id, tag): from the worker's cache while
+def _documents(connection, keys: list[reads.SheetKey], *, exact: bool = False) -> list[bytes]:
+    """The encoded documents of the products on a page: from the worker's cache while
     their tag stays, the others read in one statement. A product deleted since its key
-    was read is left out."""
+    was read is left out; with ``exact`` (keyset pages), so is one written since: it
+    comes again on a later page, under its new stamp."""
     cache = documents()
-    found = cache.get_many(keys)
-    missing = [product_id for (product_id, _tag), body in zip(keys, found, strict=True) if not body]
+    found = cache.get_many((key.id, key.tag) for key in keys)
+    missing = [key.id for key, body in zip(keys, found, strict=True) if not body]
     sheets = reads.sheets(connection, missing, pricing()) if missing else {}
     bodies = []
-    for (product_id, _tag), body in zip(keys, found, strict=True):
+    for key, body in zip(keys, found, strict=True):
         if body is None:
-            sheet = sheets.get(product_id)
-            if sheet is None:
+            sheet = sheets.get(key.id)
+            if sheet is None or (exact and sheet.modified != key.modified):
                 continue
             body = _encode(sheet)
         bodies.append(body)
@@ -59,19 +70,24 @@ def _documents(connection, keys: list[tuple[int, str]]) -> list[bytes]:
 
 
 def _list_query() -> SheetQuery:
-    """The page ``?limit=&offset=&updated_at__gte=`` asks for; raises ValidationError."""
+    """The page ``?limit=&offset=&updated_at__gte=`` or, keyset paging,
+    ``?after=&limit=&updated_at__gte=`` asks for; raises ValidationError."""
     page = page_request()
-    since = request.args.get("updated_at__gte")
-    try:
-        updated_since = None if since is None else parse_instant(since)
-    except ValidationError as exc:
-        raise ValidationError({"updated_at__gte": exc.messages}) from None
     return SheetQuery(
         organization_id=current_scope().organization_id,
         limit=page.limit,
         offset=page.offset,
-        updated_since=updated_since,
+        updated_since=_instant_parameter("updated_at__gte"),
+        after=keyset_cursor(page),
     )
+
+
+def _instant_parameter(name: str):
+    raw = request.args.get(name)
+    try:
+        return None if raw is None else parse_instant(raw)
+    except ValidationError as exc:
+        raise ValidationError({name: exc.messages}) from None
 
 
 @bp.post(PRODUCTS, endpoint="create")
