@@ -77,9 +77,9 @@ def test_an_order_is_created_read_listed_and_deleted(session):
     assert orders.get_order(session, ORG, first.id) == first
     assert (first.number, first.organization_id) == ("SO-1", 1)
     assert first.created_at.tzinfo is not None and first.updated_at == first.created_at
-    page = orders.list_orders(session, ORG, 0, 1)
+    page = orders.list_orders(session, ORG, orders.Paging(limit=1))
     assert (page.count, page.results) == (2, (first,))
-    assert orders.list_orders(session, ORG, 1, 10).results == (second,)
+    assert orders.list_orders(session, ORG, orders.Paging(limit=10, offset=1)).results == (second,)
     orders.delete_order(session, ORG, first.id)
     with pytest.raises(NotFound):
         orders.get_order(session, ORG, first.id)
@@ -106,7 +106,7 @@ def test_two_writers_of_one_number_meet_the_unique_key(session, monkeypatch):
         orders.create_order(session, ORG, "SO-1")
     assert caught.value.fields == {"number": "An order numbered 'SO-1' exists already."}
     monkeypatch.setattr(session, "scalar", real_scalar)
-    assert orders.list_orders(session, ORG, 0, 10).count == 1
+    assert orders.list_orders(session, ORG, orders.Paging(limit=10)).count == 1
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ def test_a_bad_order_number_is_refused_naming_the_field(session, number):
     with pytest.raises(InvalidValue) as caught:
         orders.create_order(session, ORG, number)
     assert list(caught.value.fields) == ["number"]
-    assert orders.list_orders(session, ORG, 0, 10).count == 0
+    assert orders.list_orders(session, ORG, orders.Paging(limit=10)).count == 0
 
 
 def test_odd_but_valid_characters_are_kept(session):
@@ -137,14 +137,16 @@ def test_boxes_belong_to_their_order(session):
         orders.get_box(session, ORG, other.id, box.id)
     with pytest.raises(NotFound):
         orders.delete_box(session, ORG, other.id, box.id)
-    assert orders.list_boxes(session, ORG, order.id, 0, 10) == orders.Page(1, (box,))
-    assert orders.list_boxes(session, ORG, other.id, 0, 10) == orders.Page(0, ())
+    assert orders.list_boxes(session, ORG, order.id, orders.Paging(limit=10)) == orders.Page(
+        1, (box,)
+    )
+    assert orders.list_boxes(session, ORG, other.id, orders.Paging(limit=10)) == orders.Page(0, ())
     with pytest.raises(NotFound):
         orders.create_box(session, ORG, 999)
     with pytest.raises(NotFound):
-        orders.list_boxes(session, ORG, 999, 0, 10)
+        orders.list_boxes(session, ORG, 999, orders.Paging(limit=10))
     orders.delete_box(session, ORG, order.id, box.id)
-    assert orders.list_boxes(session, ORG, order.id, 0, 10).count == 0
+    assert orders.list_boxes(session, ORG, order.id, orders.Paging(limit=10)).count == 0
 
 
 def test_deleting_an_order_deletes_its_boxes_items_and_custom_fields(session, box):
@@ -268,7 +270,7 @@ def test_a_bad_field_is_refused_naming_it_and_nothing_is_written(
     with pytest.raises(InvalidValue):
         orders.update_item(session, ORG, box.order_id, box.id, item.id, {field: value})
     assert orders.get_item(session, ORG, box.order_id, box.id, item.id) == item
-    assert orders.list_items(session, ORG, box.order_id, box.id, 0, 10).count == 1
+    assert orders.list_items(session, ORG, box.order_id, box.id, orders.Paging(limit=10)).count == 1
 
 
 def test_extreme_amounts_inside_the_columns_are_kept(session, box):
@@ -411,7 +413,7 @@ def test_an_unknown_code_alone_is_a_field_error(session, box, other_org):
         with pytest.raises(InvalidValue) as caught:
             add_item(session, box, code=code)
         assert list(caught.value.fields) == ["code"]
-    assert orders.list_items(session, ORG, box.order_id, box.id, 0, 10).count == 0
+    assert orders.list_items(session, ORG, box.order_id, box.id, orders.Paging(limit=10)).count == 0
 
 
 # Organizations --------------------------------------------------------------------------
@@ -424,10 +426,10 @@ def test_another_organization_sees_and_changes_nothing(session, box, other_org):
         lambda: orders.get_order(session, other_org, o),
         lambda: orders.delete_order(session, other_org, o),
         lambda: orders.create_box(session, other_org, o),
-        lambda: orders.list_boxes(session, other_org, o, 0, 10),
+        lambda: orders.list_boxes(session, other_org, o, orders.Paging(limit=10)),
         lambda: orders.get_box(session, other_org, o, b),
         lambda: orders.delete_box(session, other_org, o, b),
-        lambda: orders.list_items(session, other_org, o, b, 0, 10),
+        lambda: orders.list_items(session, other_org, o, b, orders.Paging(limit=10)),
         lambda: create(session, box, {"quantity": 1}, scope=other_org),
         lambda: orders.get_item(session, other_org, o, b, i),
         lambda: orders.update_item(session, other_org, o, b, i, {"quantity": 5}),
@@ -437,7 +439,7 @@ def test_another_organization_sees_and_changes_nothing(session, box, other_org):
     for attempt in attempts:
         with pytest.raises(NotFound):
             attempt()
-    assert orders.list_orders(session, other_org, 0, 10).count == 0
+    assert orders.list_orders(session, other_org, orders.Paging(limit=10)).count == 0
     assert orders.get_item(session, ORG, o, b, i) == item
 
 
@@ -475,7 +477,7 @@ def test_a_page_of_items_costs_the_same_statements_whatever_its_size(session, bo
     session.expunge_all()
     counter, stop = count_statements(session)
     try:
-        page = orders.list_items(session, ORG, box.order_id, box.id, 0, 50)
+        page = orders.list_items(session, ORG, box.order_id, box.id, orders.Paging(limit=50))
     finally:
         stop()
     assert page.count == items and len(page.results) == items
@@ -486,8 +488,8 @@ def test_a_page_of_items_costs_the_same_statements_whatever_its_size(session, bo
 
 def test_pages_of_items_follow_one_another(session, box):
     made = [add_item(session, box, part_number=f"C{n}") for n in range(5)]
-    first = orders.list_items(session, ORG, box.order_id, box.id, 0, 2)
-    rest = orders.list_items(session, ORG, box.order_id, box.id, 2, 10)
+    first = orders.list_items(session, ORG, box.order_id, box.id, orders.Paging(limit=2))
+    rest = orders.list_items(session, ORG, box.order_id, box.id, orders.Paging(limit=10, offset=2))
     assert first.count == rest.count == 5
     assert first.results + rest.results == tuple(made)
 

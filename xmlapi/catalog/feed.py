@@ -7,7 +7,8 @@ find 6. Here every write ends by taking the row lock of the one-row ``feed_clock
 (``seal``, the last step before its commit) and gets its numbers and its stamp under
 it; the lock is held to the commit, so writes commit in the order they got numbers, and
 an entry below one a reader has seen can never appear later. The same lock orders the
-products' ``modified`` stamps (the keyset cursor of the lists): stamps never go back.
+stamps the lists' keyset cursors page by (products' ``modified``, and the
+``updated_at`` of orders, boxes and box items): stamps never go back.
 
 Entries are folded: one row per product, its latest change (an upsert) or its tombstone
 (a delete, keeping id and code). Tombstones older than the retention window are pruned
@@ -30,12 +31,13 @@ from sqlalchemy.orm.util import identity_key
 from xmlapi.catalog.errors import CatalogError
 from xmlapi.catalog.filters import InvalidQuery
 from xmlapi.catalog.readmodel import FeedEntry, FeedPage
-from xmlapi.models import FeedClock, Product
+from xmlapi.models import Box, BoxItem, FeedClock, Order, Product
 from xmlapi.models import FeedEntry as EntryRow
 from xmlapi.models.feed import DELETE, UPSERT
 from xmlapi.models.types import utcnow
 
 _PENDING = "xmlapi.feed_pending"
+_RESTAMP = "xmlapi.feed_restamp"
 OFF = "xmlapi.feed_off"  # a session whose info has it writes no entries (benchmarks only)
 CLOCK_ID = 1
 LARGEST_SEQ = 2**63 - 1
@@ -73,11 +75,20 @@ class Change:
 # Writing --------------------------------------------------------------------------------
 
 
+# Rows listed in (updated_at, id) order besides products: they have no feed entries,
+# but their stamps come from the clock too (a new one's created_at as well).
+STAMPED_ROWS = (Order, Box, BoxItem)
+
+
 def note_flush(session: Session) -> None:
-    """Remember the products this flush wrote (called after every flush)."""
+    """Remember the products this flush wrote, and the other stamped rows it wrote
+    (called after every flush)."""
     pending = session.info.setdefault(_PENDING, {})
+    restamp = session.info.setdefault(_RESTAMP, set())
     for row in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(row, Product) and (row not in session.dirty or session.is_modified(row)):
+        if row in session.dirty and not session.is_modified(row):
+            continue
+        if isinstance(row, Product):
             state = attributes.instance_dict(row)
             pending[row.id] = Change(
                 state.get("organization_id"),
@@ -85,27 +96,33 @@ def note_flush(session: Session) -> None:
                 state.get("version") or 1,
                 row in session.deleted,
             )
+        elif type(row) in STAMPED_ROWS and row not in session.deleted:
+            restamp.add((type(row), row.id, row in session.new))
 
 
 def forget(session: Session) -> None:
     """Drop what the session's transaction noted (it committed or rolled back)."""
     session.info.pop(_PENDING, None)
+    session.info.pop(_RESTAMP, None)
 
 
 def seal(session: Session) -> dt.datetime | None:
-    """Number the changes the session's transaction made, stamp the changed products and
-    write their entries; returns the stamp (None when nothing changed). Call it as the
-    last step before the commit: the clock's row lock it takes is held until then."""
+    """Number the changes the session's transaction made, stamp the changed products
+    (and other stamped rows) and write their entries; returns the stamp (None when
+    nothing changed). Call it as the last step before the commit: the clock's row lock
+    it takes is held until then."""
     pending: dict[int, Change] = session.info.pop(_PENDING, None) or {}
-    if not pending or session.info.get(OFF):
+    restamp: set[tuple[type, int, bool]] = session.info.pop(_RESTAMP, None) or set()
+    if not (pending or restamp) or session.info.get(OFF):
         return None
     connection = session.connection()
     last, stamp = _advance(connection, len(pending))
+    _stamp_rows(session, restamp, stamp)
     live = [product_id for product_id, change in pending.items() if not change.deleted]
     if live:
         stamped = connection.scalars(_STAMP, {"ids": live, "stamp": stamp}).all()
         for product_id in stamped:
-            _set_loaded(session, product_id, stamp)
+            _set_loaded(session, Product, product_id, "modified", stamp)
         # A product made in a savepoint that was rolled back is not there: no entry.
         for product_id in set(live) - set(stamped):
             del pending[product_id]
@@ -127,11 +144,40 @@ def seal(session: Session) -> dt.datetime | None:
     return stamp
 
 
-def _set_loaded(session: Session, product_id: int, stamp: dt.datetime) -> None:
-    """Give a product the session holds the stamp the database now has."""
-    product = session.identity_map.get(identity_key(Product, product_id))
-    if product is not None:
-        attributes.set_committed_value(product, "modified", stamp)
+def _stamp_rows(session: Session, rows: set[tuple[type, int, bool]], stamp: dt.datetime) -> None:
+    """Give the stamped rows other than products the clock's stamp (a statement for the
+    new and one for the changed rows of a table); a row gone meanwhile is left alone."""
+    connection = session.connection()
+    for model in STAMPED_ROWS:
+        for new in (True, False):
+            ids = [row_id for kind, row_id, made in rows if kind is model and made is new]
+            if not ids:
+                continue
+            connection.execute(_restamp_statement(model, new), {"ids": ids, "stamp": stamp})
+            for row_id in ids:
+                for column in _stamp_columns(new):
+                    _set_loaded(session, model, row_id, column, stamp)
+
+
+def _stamp_columns(new: bool) -> tuple[str, ...]:
+    return ("created_at", "updated_at") if new else ("updated_at",)
+
+
+@functools.cache
+def _restamp_statement(model: type, new: bool):
+    table = model.__table__
+    return (
+        update(table)
+        .where(table.c.id.in_(bindparam("ids", expanding=True)))
+        .values({column: bindparam("stamp") for column in _stamp_columns(new)})
+    )
+
+
+def _set_loaded(session: Session, model: type, row_id: int, column: str, stamp) -> None:
+    """Give a row the session holds the stamp the database now has."""
+    row = session.identity_map.get(identity_key(model, row_id))
+    if row is not None:
+        attributes.set_committed_value(row, column, stamp)
 
 
 # The statements of a seal are built once: building one (and its cache key) per write

@@ -40,6 +40,7 @@ from xmlapi.catalog.item_fields import (
     check_text,
     invalid,
 )
+from xmlapi.catalog.listing import Keyset, after
 from xmlapi.catalog.organizations import Scope
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.catalog.readmodel import CustomField, Price, ProductFields, Weight
@@ -89,10 +90,22 @@ class ItemView:
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
-    """One page of a list: ``count`` rows in all, ``results`` those of the page."""
+    """One page of a list: ``count`` rows in all (from the cursor on, keyset paging),
+    ``results`` those of the page; keyset paging's ``cursor`` is after its last row."""
 
     count: int
     results: tuple[T, ...]
+    cursor: Keyset | None = None
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Which page: ``limit`` rows from ``offset`` in id order or, keyset paging, after
+    the cursor ``after`` in (updated_at, id) order."""
+
+    limit: int
+    offset: int = 0
+    after: Keyset | None = None
 
 
 def order_view(order: Order) -> OrderView:
@@ -179,11 +192,10 @@ def get_order(session: Session, scope: Scope, order_id: int) -> OrderView:
     return order_view(_order(session, scope, order_id))
 
 
-def list_orders(session: Session, scope: Scope, offset: int, limit: int) -> Page[OrderView]:
+def list_orders(session: Session, scope: Scope, paging: Paging) -> Page[OrderView]:
     """A page of the organization's orders, oldest first; two statements."""
     query = select(Order).where(Order.organization_id == scope.organization_id)
-    count, rows = _page(session, query, Order.id, offset, limit)
-    return Page(count, tuple(order_view(order) for order in rows))
+    return _page(session, query, Order, paging, order_view)
 
 
 def delete_order(session: Session, scope: Scope, order_id: int) -> None:
@@ -198,11 +210,20 @@ def delete_order(session: Session, scope: Scope, order_id: int) -> None:
             raise NotFound(f"No order with id {order_id}.")
 
 
-def _page(session: Session, query: Select, order_by, offset: int, limit: int) -> tuple[int, list]:
-    """How many rows ``query`` matches and those of the page, in two statements."""
-    count = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = list(session.scalars(query.order_by(order_by).offset(offset).limit(limit)))
-    return count or 0, rows
+def _page(session: Session, query: Select, model, paging: Paging, view: Callable) -> Page:
+    """How many rows ``query`` matches and the views of the page's, in two statements."""
+    if paging.after is None:
+        page = query.order_by(model.id).offset(paging.offset)
+    else:
+        later = after(paging.after, model.updated_at, model.id)
+        query = query if later is None else query.where(later)
+        page = query.order_by(model.updated_at, model.id)
+    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = list(session.scalars(page.limit(paging.limit)))
+    cursor = None
+    if paging.after is not None:
+        cursor = Keyset(rows[-1].updated_at, rows[-1].id) if rows else paging.after
+    return Page(count, tuple(view(row) for row in rows), cursor)
 
 
 # Boxes ---------------------------------------------------------------------------------
@@ -239,16 +260,13 @@ def get_box(session: Session, scope: Scope, order_id: int, box_id: int) -> BoxVi
     return box_view(_box(session, scope, order_id, box_id))
 
 
-def list_boxes(
-    session: Session, scope: Scope, order_id: int, offset: int, limit: int
-) -> Page[BoxView]:
+def list_boxes(session: Session, scope: Scope, order_id: int, paging: Paging) -> Page[BoxView]:
     """A page of the order's boxes, oldest first; three statements."""
     _order(session, scope, order_id)
     query = select(Box).where(
         Box.order_id == order_id, Box.organization_id == scope.organization_id
     )
-    count, rows = _page(session, query, Box.id, offset, limit)
-    return Page(count, tuple(box_view(box) for box in rows))
+    return _page(session, query, Box, paging, box_view)
 
 
 def delete_box(session: Session, scope: Scope, order_id: int, box_id: int) -> None:
@@ -300,15 +318,14 @@ def get_custom_field(
 
 
 def list_items(
-    session: Session, scope: Scope, order_id: int, box_id: int, offset: int, limit: int
+    session: Session, scope: Scope, order_id: int, box_id: int, paging: Paging
 ) -> Page[ItemView]:
     """A page of the box's items, oldest first; three statements whatever its size."""
     _box(session, scope, order_id, box_id)
     query = select(BoxItem).where(
         BoxItem.box_id == box_id, BoxItem.organization_id == scope.organization_id
     )
-    count, rows = _page(session, query, BoxItem.id, offset, limit)
-    return Page(count, tuple(item_view(item, order_id) for item in rows))
+    return _page(session, query, BoxItem, paging, lambda item: item_view(item, order_id))
 
 
 def create_item(

@@ -25,7 +25,7 @@ from xmlapi.faces.orgs.fields import (
     ProductFieldsSchema,
     Text,
 )
-from xmlapi.faces.orgs.paging import page_document, page_request
+from xmlapi.faces.orgs.paging import list_document, paging
 from xmlapi.http.common import pricing
 from xmlapi.http.jsonio import json_answer, read_object
 from xmlapi.http.scope import current_scope
@@ -77,11 +77,9 @@ def load_item(document: dict[str, Any]) -> dict[str, Any]:
 
 @bp.get(ITEMS, endpoint="list")
 def list_items(org_id: int, order_id: int, box_id: int) -> Response:
-    page = page_request()
-    found = orders.list_items(
-        get_session(), current_scope(), order_id, box_id, page.offset, page.limit
-    )
-    return json_answer(page_document(found.count, page, map(order_format.item, found.results)))
+    paged = paging()
+    found = orders.list_items(get_session(), current_scope(), order_id, box_id, paged)
+    return json_answer(list_document(found, paged, order_format.item))
 
 
 @bp.post(ITEMS, endpoint="create")

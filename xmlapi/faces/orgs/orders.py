@@ -9,7 +9,7 @@ from flask import Blueprint, Response, request
 from xmlapi.catalog import orders
 from xmlapi.db import get_session
 from xmlapi.faces.orgs import order_format
-from xmlapi.faces.orgs.paging import page_document, page_request
+from xmlapi.faces.orgs.paging import list_document, paging
 from xmlapi.http.jsonio import json_answer, read_object
 from xmlapi.http.scope import current_scope
 
@@ -23,9 +23,9 @@ BOX = BOXES + "<int:box_id>/"
 
 @bp.get(ORDERS, endpoint="list")
 def list_orders(org_id: int) -> Response:
-    page = page_request()
-    found = orders.list_orders(get_session(), current_scope(), page.offset, page.limit)
-    return json_answer(page_document(found.count, page, map(order_format.order, found.results)))
+    paged = paging()
+    found = orders.list_orders(get_session(), current_scope(), paged)
+    return json_answer(list_document(found, paged, order_format.order))
 
 
 @bp.post(ORDERS, endpoint="create")
@@ -51,9 +51,9 @@ def delete(org_id: int, order_id: int) -> Response:
 
 @bp.get(BOXES, endpoint="boxes")
 def list_boxes(org_id: int, order_id: int) -> Response:
-    page = page_request()
-    found = orders.list_boxes(get_session(), current_scope(), order_id, page.offset, page.limit)
-    return json_answer(page_document(found.count, page, map(order_format.box, found.results)))
+    paged = paging()
+    found = orders.list_boxes(get_session(), current_scope(), order_id, paged)
+    return json_answer(list_document(found, paged, order_format.box))
 
 
 @bp.post(BOXES, endpoint="create_box")

@@ -5,7 +5,7 @@ offers it) adds ``next_after``, the cursor ``next`` carries."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 
 from xmlapi.catalog.filters import InvalidQuery
 from xmlapi.catalog.listing import Keyset, parse_cursor
+from xmlapi.catalog.orders import Page, Paging
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -97,3 +98,18 @@ def keyset_head(count: int, shown: int, cursor: str) -> dict[str, Any]:
         "previous": None,
         "next_after": cursor,
     }
+
+
+def paging() -> Paging:
+    """The page of a list of orders, boxes or items the request asks for (``limit`` and
+    ``offset``, or ``after`` and ``limit``); raises ValidationError."""
+    page = page_request()
+    return Paging(limit=page.limit, offset=page.offset, after=keyset_cursor(page))
+
+
+def list_document(found: Page, paged: Paging, format_one: Callable[[Any], Any]) -> dict[str, Any]:
+    """The answer of a page of orders, boxes or items, in offset or keyset paging."""
+    results = [format_one(view) for view in found.results]
+    if found.cursor is None:
+        return page_document(found.count, PageRequest(paged.offset, paged.limit), results)
+    return {**keyset_head(found.count, len(results), str(found.cursor)), "results": results}
