@@ -151,9 +151,11 @@ def _hash(password: str) -> str:
     return generate_password_hash(password, "pbkdf2:sha256:1000")
 
 
-def test_the_feed_adds_three_statements_to_a_write(app, make_app, settings):
+def test_the_feed_adds_one_round_trip_to_a_write_on_postgresql(app, make_app, settings):
     """What the feed costs a PUT, counted rather than timed: the clock's UPDATE, the
-    products' stamp and the entries' upsert (make bench times it)."""
+    products' stamp and the entries' upsert, in one statement on PostgreSQL (whose
+    round trips under the clock's lock every other writer waits for), three on SQLite
+    (make bench times it)."""
     from tests.conftest import client_of
     from tests.helpers import count_statements
 
@@ -172,4 +174,5 @@ def test_the_feed_adds_three_statements_to_a_write(app, make_app, settings):
 
     with_feed = statements_of_a_put(app, "WITH")
     without = statements_of_a_put(make_app(settings.replace(feed=False)), "WITHOUT")
-    assert with_feed == without + 3
+    one_statement = app.extensions["xmlapi.engine"].dialect.name == "postgresql"
+    assert with_feed == without + (1 if one_statement else 3)

@@ -23,8 +23,24 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, case, delete, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Integer,
+    String,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, attributes
 from sqlalchemy.orm.util import identity_key
 
@@ -116,8 +132,18 @@ def seal(session: Session) -> dt.datetime | None:
     if not (pending or restamp) or session.info.get(OFF):
         return None
     connection = session.connection()
-    last, stamp = _advance(connection, len(pending))
+    if pending and connection.dialect.name == "postgresql":
+        stamp = _seal_in_one_statement(session, pending)
+    else:
+        stamp = _seal_in_steps(session, pending)
     _stamp_rows(session, restamp, stamp)
+    return stamp
+
+
+def _seal_in_steps(session: Session, pending: dict[int, Change]) -> dt.datetime:
+    """The seal in three statements: numbers and stamp, products, entries."""
+    connection = session.connection()
+    last, stamp = _advance(connection, len(pending))
     live = [product_id for product_id, change in pending.items() if not change.deleted]
     if live:
         stamped = connection.scalars(_STAMP, {"ids": live, "stamp": stamp}).all()
@@ -141,6 +167,34 @@ def seal(session: Session) -> dt.datetime | None:
     ]
     if rows:
         connection.execute(_upsert(connection.dialect.name), rows)
+    return stamp
+
+
+def _seal_in_one_statement(session: Session, pending: dict[int, Change]) -> dt.datetime:
+    """The seal in one round trip (PostgreSQL): the clock's lock is held to the commit,
+    and every round trip under it is one every other writer waits for. A product made
+    in a savepoint that was rolled back gets no entry (its number is left unused)."""
+    connection = session.connection()
+    ordered = sorted(pending.items())
+    values = {
+        "count": len(ordered),
+        "now_us": _now_us(),
+        "live": [product_id for product_id, change in ordered if not change.deleted],
+        "ids": [product_id for product_id, _ in ordered],
+        "organizations": [change.organization_id for _, change in ordered],
+        "positions": list(range(1, len(ordered) + 1)),
+        "kinds": [DELETE if change.deleted else UPSERT for _, change in ordered],
+        "codes": [change.code for _, change in ordered],
+        "versions": [change.version for _, change in ordered],
+    }
+    rows = connection.execute(_ONE_STATEMENT_SEAL, values).all()
+    if not rows:  # emptied tables: the migration's row is gone
+        _restore_clock(connection)
+        rows = connection.execute(_ONE_STATEMENT_SEAL, values).all()
+    stamp = _EPOCH + dt.timedelta(microseconds=rows[0].stamp_us)
+    for row in rows:
+        if row.id is not None:
+            _set_loaded(session, Product, row.id, "modified", stamp)
     return stamp
 
 
@@ -202,20 +256,27 @@ _STAMP = (
 )
 
 
+def _now_us() -> int:
+    return (utcnow() - _EPOCH) // dt.timedelta(microseconds=1)
+
+
 def _advance(connection: Connection, count: int) -> tuple[int, dt.datetime]:
     """Take ``count`` numbers and a stamp from the clock under its row lock; returns the
     last number and the stamp (never before the previous one)."""
-    now_us = (utcnow() - _EPOCH) // dt.timedelta(microseconds=1)
-    values = {"count": count, "now_us": now_us}
+    values = {"count": count, "now_us": _now_us()}
     row = connection.execute(_ADVANCE, values).first()
     if row is None:  # emptied tables: the migration's row is gone
-        connection.execute(
-            _dialect_insert(connection.dialect.name, FeedClock.__table__)
-            .values(id=CLOCK_ID, seq=0, stamp_us=0, pruned_seq=0)
-            .on_conflict_do_nothing()
-        )
+        _restore_clock(connection)
         row = connection.execute(_ADVANCE, values).one()
     return row.seq, _EPOCH + dt.timedelta(microseconds=row.stamp_us)
+
+
+def _restore_clock(connection: Connection) -> None:
+    connection.execute(
+        _dialect_insert(connection.dialect.name, FeedClock.__table__)
+        .values(id=CLOCK_ID, seq=0, stamp_us=0, pruned_seq=0)
+        .on_conflict_do_nothing()
+    )
 
 
 def _dialect_insert(dialect: str, table):
@@ -225,12 +286,71 @@ def _dialect_insert(dialect: str, table):
 @functools.cache
 def _upsert(dialect: str):
     """Insert entries, a product's new entry replacing its old one (folding)."""
-    statement = _dialect_insert(dialect, EntryRow.__table__)
+    return _upsert_from(_dialect_insert(dialect, EntryRow.__table__))
+
+
+def _upsert_from(statement):
     columns = ("organization_id", "seq", "kind", "code", "version", "changed")
     return statement.on_conflict_do_update(
         index_elements=["product_id"],
         set_={name: statement.excluded[name] for name in columns},
     )
+
+
+def _one_statement_seal():
+    """WITH clock (numbers and stamp, under the row lock), stamped (the live products'
+    ``modified``), entries (one per product still there or deleted) SELECT the clock's
+    numbers and stamp, and each product stamped."""
+    clock = _ADVANCE.cte("clock")
+    stamp = literal(_EPOCH) + clock.c.stamp_us * literal(dt.timedelta(microseconds=1))
+    products = Product.__table__
+    stamped = (
+        update(products)
+        .where(products.c.id.in_(bindparam("live", expanding=True)), exists(select(clock.c.seq)))
+        .values(modified=select(stamp).scalar_subquery())
+        .returning(products.c.id)
+        .cte("stamped")
+    )
+    arrays = {
+        "ids": Integer,
+        "organizations": Integer,
+        "positions": BigInteger,
+        "kinds": String,
+        "codes": String,
+        "versions": Integer,
+    }
+    pending = (
+        func.unnest(*(bindparam(name, type_=ARRAY(kind)) for name, kind in arrays.items()))
+        .table_valued("product_id", "organization_id", "position", "kind", "code", "version")
+        .render_derived(name="pending")
+    )
+    chosen = (
+        select(
+            pending.c.product_id,
+            pending.c.organization_id,
+            clock.c.seq - bindparam("count") + pending.c.position,
+            pending.c.kind,
+            pending.c.code,
+            pending.c.version,
+            stamp,
+        )
+        .select_from(pending.join(clock, true()))
+        .where(or_(pending.c.kind == DELETE, pending.c.product_id.in_(select(stamped.c.id))))
+    )
+    columns = ["product_id", "organization_id", "seq", "kind", "code", "version", "changed"]
+    entries = (
+        _upsert_from(postgresql.insert(EntryRow.__table__).from_select(columns, chosen))
+        .returning(EntryRow.product_id)
+        .cte("entries")
+    )
+    return (
+        select(clock.c.seq, clock.c.stamp_us, stamped.c.id)
+        .select_from(clock.outerjoin(stamped, true()))
+        .add_cte(entries)
+    )
+
+
+_ONE_STATEMENT_SEAL = _one_statement_seal()
 
 
 # Reading --------------------------------------------------------------------------------
