@@ -55,7 +55,7 @@ def _lock_statements(session, call) -> int:
     return len(seen)
 
 
-@pytest.mark.parametrize("count", [3, 40])
+@pytest.mark.parametrize("count", [3, 25])
 def test_the_locks_of_every_changed_product_take_two_statements(session, sessions, count):
     mine, _theirs = sessions
     ids = _products(session, count)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, case, delete, func, select, update
@@ -73,18 +74,18 @@ class Change:
 # Writing --------------------------------------------------------------------------------
 
 
-def note_flush(session: Session) -> None:
-    """Remember the products this flush wrote (called after every flush)."""
+def note_flush(session: Session, flushed: Iterable[tuple[Product, bool]]) -> None:
+    """Remember the products this flush wrote (called after every flush with each
+    product it wrote and whether it deleted it)."""
     pending = session.info.setdefault(_PENDING, {})
-    for row in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(row, Product) and (row not in session.dirty or session.is_modified(row)):
-            state = attributes.instance_dict(row)
-            pending[row.id] = Change(
-                state.get("organization_id"),
-                state.get("code"),
-                state.get("version") or 1,
-                row in session.deleted,
-            )
+    for row, deleted in flushed:
+        state = attributes.instance_dict(row)
+        pending[row.id] = Change(
+            state.get("organization_id"),
+            state.get("code"),
+            state.get("version") or 1,
+            deleted,
+        )
 
 
 def forget(session: Session) -> None:
