@@ -440,7 +440,7 @@ class _Loader:
             self.session.scalars(
                 select(PimVirtualProduct)
                 .where(PimVirtualProduct.product_id.in_(self.ids))
-                .order_by(PimVirtualProduct.id)
+                .order_by(PimVirtualProduct.code)
             )
         )
         values = {row.id: json.loads(row.attributes) for row in rows}
