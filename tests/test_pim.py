@@ -708,13 +708,25 @@ def test_a_tree_of_111_products_in_one_request(client):
 def test_listing_trees_takes_a_constant_number_of_statements(app, client):
     engine = app.extensions["xmlapi.engine"]
     trees = _tree(10, 3, 3)
+    for r, tree in enumerate(trees):
+        tree["catalogs"] = [{"name": f"Catalog {r}"}]
+        tree["virtual_products"] = {f"v{r}": {"name": "V", "status": "active"}}
+        tree["product_attributes"] = {"npc": {"associated_code": [f"e{r}"]}}
+        tree["child_related_products"] = [{"child_product_code": "style-0-c0", "status": "active"}]
     upsert(client, trees[0])
-    client.get("/api/pim/products")  # the session is open, caches warm
-    one = count_statements(engine, lambda: client.get("/api/pim/products"))
+    selected = (
+        "/api/pim/products?response_product_fields=class_type&response_associated_fields="
+        "catalogs,association_attribute_values,virtual_products,child_related_products,"
+        "child_kit_members"
+    )
+    counts = []
+    for url in ("/api/pim/products", selected):
+        client.get(url)  # the session is open, caches warm
+        counts.append(count_statements(engine, lambda u=url: client.get(u)))
     for tree in trees[1:]:
         upsert(client, tree)
-    ten = count_statements(engine, lambda: client.get("/api/pim/products"))
-    assert one == ten
+    for url, one in zip(("/api/pim/products", selected), counts, strict=True):
+        assert count_statements(engine, lambda u=url: client.get(u)) == one
 
 
 def test_our_photos_are_media_items_with_our_image_urls(client):
