@@ -405,22 +405,22 @@ def test_groups_from_both_ends(client):
     ]
 
 
+CHILD_RELATED = {
+    "code": "sku-12",
+    "child_related_products": [
+        {
+            "relationship_code": "relationship_1",
+            "child_product_code": "child_product_code_1",
+            "sort_order": 2,
+            "status": "inactive",
+        }
+    ],
+}
+
+
 def test_related_products_from_both_ends(client):
     upsert(client, {"code": "child_product_code_1"})
-    product_id = upsert(
-        client,
-        {
-            "code": "sku-12",
-            "child_related_products": [
-                {
-                    "relationship_code": "relationship_1",
-                    "child_product_code": "child_product_code_1",
-                    "sort_order": 2,
-                    "status": "inactive",
-                }
-            ],
-        },
-    )["id"]
+    product_id = upsert(client, CHILD_RELATED)["id"]
     related = xml(client.get(f"/api/products/{product_id}/")).findall(
         "related_products/related_product"
     )

@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import client_of
 from tests.helpers import lock
 from tests.pim_helpers import get, upsert
-from tests.test_pim import MINIMAL
+from tests.test_pim import CHILD_RELATED, MINIMAL
 
 
 def _detail(client, product_id: int, parts: str = "", fields: str = "") -> dict:
@@ -418,20 +418,7 @@ def test_association_attribute_values_are_answered_apart(client):
 def test_related_products_keep_their_relationship_and_status(client):
     child = upsert(client, {"code": "child_product_code_1"})["id"]
     other = upsert(client, {"code": "other"})["id"]
-    product_id = upsert(
-        client,
-        {
-            "code": "sku-12",
-            "child_related_products": [
-                {
-                    "relationship_code": "relationship_1",
-                    "child_product_code": "child_product_code_1",
-                    "sort_order": 2,
-                    "status": "inactive",
-                }
-            ],
-        },
-    )["id"]
+    product_id = upsert(client, CHILD_RELATED)["id"]
     [link] = _detail(client, product_id, parts="child_related_products")["child_related_products"]
     assert (link["id"], link["sort_order"], link["status"]) == (child, 2, "inactive")
     assert link["relationship_code"] == "relationship_1"

@@ -4,28 +4,16 @@ before it is a kit after it."""
 
 from __future__ import annotations
 
-import os
-
-import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 
-from tests.conftest import _reset_postgresql, _worker_database, worker_name
+from tests import test_orders_migration
 from tests.test_orders_migration import tables
 from xmlapi.migrate import alembic_config
 from xmlapi.models import Product
 
+scratch_url = test_orders_migration.scratch_url  # the fixture: a database to migrate
 TABLES = {"pim_catalogs", "pim_product_catalogs", "pim_virtual_products", "pim_relationships"}
-
-
-@pytest.fixture
-def scratch_url(tmp_path) -> str:
-    url = os.environ.get("XMLAPI_TEST_DATABASE_URL")
-    if not url:
-        return f"sqlite:///{tmp_path / 'migration.db'}"
-    scratch = _worker_database(url, f"pim_migration{worker_name()}")
-    _reset_postgresql(scratch)
-    return scratch
 
 
 def _run(url: str, *statements) -> list:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import event
 
 from tests.catalog.conftest import add_product
+from tests.helpers import count_statements
 from xmlapi.catalog import locks
 from xmlapi.catalog.errors import LockHeld, LockRequired
 from xmlapi.models import ApiSession, Product, ProductLock, User
@@ -40,19 +40,7 @@ def _change_all(session, product_ids: list[int]) -> None:
 
 
 def _lock_statements(session, call) -> int:
-    engine = session.get_bind()
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if "locks" in statement:
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        call()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(seen)
+    return count_statements(session.get_bind(), call, touching="locks")
 
 
 @pytest.mark.parametrize("count", [3, 25])
@@ -91,22 +79,15 @@ def test_the_writers_own_locks_are_renewed_in_one_statement(session, sessions):
         assert session.get(ProductLock, product_id).expires > utcnow() + dt.timedelta(minutes=4)
 
 
-def test_the_claimed_product_must_be_locked(session, sessions):
-    mine, _theirs = sessions
-    ids = _products(session, 3)
-    locks.claim(session, locks.Claim(mine, TTL, product_id=ids[1]))
-    _change_all(session, ids)
-    with pytest.raises(LockRequired):
-        session.flush()
-
-
-def test_the_claimed_product_must_be_the_writers(session, sessions):
+@pytest.mark.parametrize(("held_by_them", "error"), [(False, LockRequired), (True, LockHeld)])
+def test_the_claimed_product_must_be_the_writers(session, sessions, held_by_them, error):
     mine, theirs = sessions
     ids = _products(session, 3)
-    locks.acquire(session, ids[1], theirs, TTL)
+    if held_by_them:
+        locks.acquire(session, ids[1], theirs, TTL)
     locks.claim(session, locks.Claim(mine, TTL, product_id=ids[1]))
     _change_all(session, ids)
-    with pytest.raises(LockHeld):
+    with pytest.raises(error):
         session.flush()
 
 

@@ -623,15 +623,23 @@ class _Writer:
                 linked.add(catalog.id)
 
     def _catalog(self, item: dict[str, Any], path: str) -> PimCatalog:
-        if item.get("id") is None:
-            return self._named(PimCatalog, checked.text(item.get("name"), f"{path}.name"))
-        catalog = self.session.get(PimCatalog, checked.ident(item["id"], f"{path}.id"))
-        if catalog is None or catalog.organization_id != self.organization_id:
-            raise invalid(f"{path}.id", "No such catalog.")
-        name = item.get("name")
-        if name is not None and checked.text(name, f"{path}.name") != catalog.name:
-            raise invalid(f"{path}.name", f"Catalog {catalog.id} is {catalog.name!r}.")
-        return catalog
+        return self.by_id_or_name(PimCatalog, item, path, ("id", "name"))
+
+    def by_id_or_name(self, model, item: dict[str, Any], path: str, keys, column: str = "name"):
+        """The organization's ``model`` row an entry names by its id (stored) or its name
+        (made on first use), ``keys`` being the entry's two keys; with both, the name
+        must be the row's."""
+        id_key, name_key = keys
+        if item.get(id_key) is None:
+            name = checked.text(item.get(name_key), f"{path}.{name_key}")
+            return self._named(model, name, column)
+        row = self.session.get(model, checked.ident(item[id_key], f"{path}.{id_key}"))
+        if row is None or row.organization_id != self.organization_id:
+            raise invalid(f"{path}.{id_key}", "Nothing of this organization has this id.")
+        name = item.get(name_key)
+        if name is not None and checked.text(name, f"{path}.{name_key}") != getattr(row, column):
+            raise invalid(f"{path}.{name_key}", f"{id_key} {row.id} is {getattr(row, column)!r}.")
+        return row
 
     def _category(self, item: dict[str, Any], path: str) -> PimCategory:
         if item.get("id") is not None:

@@ -16,6 +16,7 @@ from sqlalchemy import exists, select
 
 from xmlapi.catalog import pim_input as checked
 from xmlapi.catalog.errors import RuleBroken
+from xmlapi.catalog.inventory import LEVELS
 from xmlapi.catalog.pim_input import ProductInput, invalid
 from xmlapi.models import Product
 from xmlapi.models.pim import (
@@ -47,12 +48,7 @@ NOT_CLONED = frozenset(
         "product_id",
         "upc",
         "serialized",
-        "available",
-        "reserved",
-        "coming_for_stock",
-        "coming_for_customer",
-        "warehouses",
-        "in_transit",
+        *LEVELS,  # stock is the kit's own
     }
 )
 PIM_CLONED = (

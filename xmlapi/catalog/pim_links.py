@@ -196,18 +196,8 @@ def _relate(
 
 def _relationship(writer: _Writer, item: dict[str, Any], path: str) -> PimRelationship:
     """The relationship an entry names by id (stored) or by code (made on first use)."""
-    if item.get("relationship_id") is None:
-        code = checked.text(item["relationship_code"], f"{path}.relationship_code")
-        return writer._named(PimRelationship, code, "code")
-    found = writer.session.get(
-        PimRelationship, checked.ident(item["relationship_id"], f"{path}.relationship_id")
-    )
-    if found is None or found.organization_id != writer.organization_id:
-        raise invalid(f"{path}.relationship_id", "No such relationship.")
-    code = item.get("relationship_code")
-    if code is not None and checked.text(code, f"{path}.relationship_code") != found.code:
-        raise invalid(f"{path}.relationship_code", f"Relationship {found.id} is {found.code!r}.")
-    return found
+    keys = ("relationship_id", "relationship_code")
+    return writer.by_id_or_name(PimRelationship, item, path, keys, column="code")
 
 
 _LINKS = {
