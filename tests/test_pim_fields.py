@@ -519,6 +519,28 @@ def test_the_new_fields_honour_the_xml_locks(app, client):
     assert [c["name"] for c in _detail(client, kit)["catalogs"]] == ["A"]
 
 
+@pytest.mark.parametrize(
+    ("whole", "link"),
+    [
+        ("kit-3", {"parent_kits": [{"parent_product_code": "kit-3", "qty": 1}]}),
+        ("group-3", {"groups": [{"product_code": "group-3"}]}),
+    ],
+)
+def test_a_kit_or_group_gaining_a_member_from_the_members_side_needs_its_lock(
+    app, client, whole, link
+):
+    upsert(client, {"code": "sku-1"})
+    upsert(client, {"code": "sku-6"})
+    member = {"kit_skus": [{"product_code": "sku-1", "qty": 1}]} if whole == "kit-3" else {}
+    whole_id = upsert(client, {"code": whole, **member})["id"]  # a kit already
+    before = get(client, f"/api/pim/products/{whole_id}", schema="product")["updated_at"]
+    bob = client_of(app, "bob")
+    lock(bob, whole_id)
+    upsert(client, {"code": "sku-6", **link}, status=423)
+    upsert(bob, {"code": "sku-6", **link})
+    assert get(client, f"/api/pim/products/{whole_id}", schema="product")["updated_at"] > before
+
+
 def test_a_failed_write_of_every_new_field_changes_nothing(client):
     _sku(client)
     document = {

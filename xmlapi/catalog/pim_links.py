@@ -21,6 +21,7 @@ from xmlapi.catalog.pim_input import ProductInput, invalid, product_ref
 from xmlapi.catalog.pim_kits import check_bottom_level, is_kit
 from xmlapi.models import Product, RelatedProduct
 from xmlapi.models.pim import PimGroupMember, PimKitMember, PimProduct, PimRelationship
+from xmlapi.models.products import stamp
 
 if TYPE_CHECKING:
     from xmlapi.catalog.pim import _Writer
@@ -107,6 +108,7 @@ def _kit_member(writer: _Writer, kit: Product, member: Product, item, path: str)
         row = PimKitMember(kit_id=kit.id, member_id=member.id)
         writer.session.add(row)
     row.qty = qty
+    stamp(kit)  # its members are part of it: its version moves, its lock is checked
     writer.session.flush()
 
 
@@ -159,6 +161,7 @@ def _add_to_group(writer: _Writer, group: Product, member: Product, item, path: 
         session.add(row)
     if sort_order is not None:
         row.sort_order = checked.integer(sort_order, f"{path}.sort_order", 0, MAX_SORT)
+    stamp(group)  # as a kit's members are the kit's
     session.flush()
 
 
