@@ -564,3 +564,22 @@ def test_a_failed_write_of_every_new_field_changes_nothing(client):
     body = _detail(client, kit)
     assert [c["name"] for c in body["catalogs"]] == ["Summer", "New"]
     assert [v["code"] for v in body["virtual_products"]] == ["v"]
+
+
+def test_a_kit_is_cloned_from_a_product_made_in_xml_without_touching_it(app, client):
+    from tests.helpers import create_product
+
+    base = create_product(client, code="XML-1", description="Made in XML")
+    etag = client.get(f"/api/products/{base}/").headers["ETag"]
+    bob = client_of(app, "bob")
+    lock(bob, base)
+    kit = upsert(
+        client,
+        {
+            "code": "kit",
+            "kit_create_mode": "Clone from existing SKU",
+            "base_sku_code_for_clone": "XML-1",
+        },
+    )["id"]
+    assert _detail(client, kit)["name"] == "Made in XML"
+    assert client.get(f"/api/products/{base}/").headers["ETag"] == etag

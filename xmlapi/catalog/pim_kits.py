@@ -137,10 +137,10 @@ def _clone(writer: _Writer, base: Product, kit: Product) -> None:
     for column in Product.__table__.columns:
         if column.key not in NOT_CLONED:
             setattr(kit, column.key, getattr(base, column.key))
-    writer._load_pim([base])
-    source, target = writer.pim[base.id], writer.pim[kit.id]
-    for name in PIM_CLONED:
-        setattr(target, name, getattr(source, name))
+    source = writer.session.get(PimProduct, base.id)  # none for a product made in XML
+    if source is not None:
+        for name in PIM_CLONED:
+            setattr(writer.pim[kit.id], name, getattr(source, name))
     for model in ROWS_CLONED:
         columns = [c.key for c in model.__table__.columns if c.key not in ROW_OWN]
         for row in writer.session.scalars(select(model).where(model.product_id == base.id)):
