@@ -583,3 +583,10 @@ def test_a_kit_is_cloned_from_a_product_made_in_xml_without_touching_it(app, cli
     )["id"]
     assert _detail(client, kit)["name"] == "Made in XML"
     assert client.get(f"/api/products/{base}/").headers["ETag"] == etag
+
+
+def test_the_product_family_selection(client):
+    with_family = upsert(client, {**MINIMAL, "product_family_code": "F1"})["id"]
+    without = upsert(client, {"code": "plain"})["id"]
+    assert _detail(client, with_family, parts="product_family")["product_family"] == {"code": "F1"}
+    assert _detail(client, without, parts="product_family")["product_family"] is None

@@ -41,6 +41,7 @@ from xmlapi.models.pim import (
 
 PARTS = (
     "product_class",
+    "product_family",
     "brand",
     "attribute_values",
     "association_attribute_values",
@@ -134,6 +135,7 @@ class PimProductView:
     updated: dt.datetime
     locale: str | None = None
     is_kit: bool = False
+    family: str | None = None
     class_name: tuple[int, str] | None = None
     attribute_set: tuple[int, str] | None = None
     attributes: list[dict[str, Any]] = field(default_factory=list)
@@ -292,6 +294,7 @@ def _base(product: Product, pim: PimProduct | None) -> PimProductView:
         updated=product.modified,
         locale=pim.locale if pim else None,
         is_kit=pim.is_kit if pim else False,
+        family=product.family,
     )
 
 

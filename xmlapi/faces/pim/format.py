@@ -198,6 +198,7 @@ def _selected(
         body["class_type"] = _class_type(view)
     simple = {
         "product_class": lambda: _pair(view.class_name),
+        "product_family": lambda: {"code": view.family} if view.family else None,
         "brand": lambda: view.brand,
         "attribute_values": lambda: [
             _attribute_value(a) for a in view.attributes if a["base_type"] != ASSOCIATION
