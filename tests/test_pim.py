@@ -705,6 +705,18 @@ def test_a_tree_of_111_products_in_one_request(client):
     )
 
 
+def test_the_locks_of_a_tree_are_checked_in_a_constant_number_of_statements(app, client):
+    engine = app.extensions["xmlapi.engine"]
+    small, large = _tree(1, 2, 2)[0], _tree(1, 6, 6)[0]
+    large["code"] = "style-large"
+    counts = [
+        count_statements(engine, lambda t=tree: upsert(client, t), touching="locks")
+        for tree in (small, large, small, large)  # made, then changed
+    ]
+    assert counts[0] == counts[1] and counts[2] == counts[3]
+    assert max(counts) <= 2
+
+
 def test_listing_trees_takes_a_constant_number_of_statements(app, client):
     engine = app.extensions["xmlapi.engine"]
     trees = _tree(10, 3, 3)
