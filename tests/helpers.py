@@ -129,12 +129,14 @@ def spec_response_children(heading: str, depth: int = 1) -> list[str]:
     return re.findall(rf"^{' ' * 4 * depth}<([\w-]+)", block, re.MULTILINE)
 
 
-def count_statements(engine, call) -> int:
-    """How many SQL statements ``call()`` sends through ``engine``."""
+def count_statements(engine, call, touching: str = "") -> int:
+    """How many SQL statements ``call()`` sends through ``engine`` (only those whose text
+    has ``touching`` in it, when given)."""
     statements = []
 
-    def record(*_args):
-        statements.append(1)
+    def record(_conn, _cursor, statement, *_args):
+        if touching in statement:
+            statements.append(1)
 
     event.listen(engine, "before_cursor_execute", record)
     try:

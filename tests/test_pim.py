@@ -405,22 +405,22 @@ def test_groups_from_both_ends(client):
     ]
 
 
+CHILD_RELATED = {
+    "code": "sku-12",
+    "child_related_products": [
+        {
+            "relationship_code": "relationship_1",
+            "child_product_code": "child_product_code_1",
+            "sort_order": 2,
+            "status": "inactive",
+        }
+    ],
+}
+
+
 def test_related_products_from_both_ends(client):
     upsert(client, {"code": "child_product_code_1"})
-    product_id = upsert(
-        client,
-        {
-            "code": "sku-12",
-            "child_related_products": [
-                {
-                    "relationship_code": "relationship_1",
-                    "child_product_code": "child_product_code_1",
-                    "sort_order": 2,
-                    "status": "inactive",
-                }
-            ],
-        },
-    )["id"]
+    product_id = upsert(client, CHILD_RELATED)["id"]
     related = xml(client.get(f"/api/products/{product_id}/")).findall(
         "related_products/related_product"
     )
@@ -705,16 +705,40 @@ def test_a_tree_of_111_products_in_one_request(client):
     )
 
 
+def test_the_locks_of_a_tree_are_checked_in_a_constant_number_of_statements(app, client):
+    engine = app.extensions["xmlapi.engine"]
+    small, large = _tree(1, 2, 2)[0], _tree(1, 6, 6)[0]
+    large["code"] = "style-large"
+    counts = [
+        count_statements(engine, lambda t=tree: upsert(client, t), touching="locks")
+        for tree in (small, large, small, large)  # made, then changed
+    ]
+    assert counts[0] == counts[1] and counts[2] == counts[3]
+    assert max(counts) <= 2
+
+
 def test_listing_trees_takes_a_constant_number_of_statements(app, client):
     engine = app.extensions["xmlapi.engine"]
     trees = _tree(10, 3, 3)
+    for r, tree in enumerate(trees):
+        tree["catalogs"] = [{"name": f"Catalog {r}"}]
+        tree["virtual_products"] = {f"v{r}": {"name": "V", "status": "active"}}
+        tree["product_attributes"] = {"npc": {"associated_code": [f"e{r}"]}}
+        tree["child_related_products"] = [{"child_product_code": "style-0-c0", "status": "active"}]
     upsert(client, trees[0])
-    client.get("/api/pim/products")  # the session is open, caches warm
-    one = count_statements(engine, lambda: client.get("/api/pim/products"))
+    selected = (
+        "/api/pim/products?response_product_fields=class_type&response_associated_fields="
+        "catalogs,association_attribute_values,virtual_products,child_related_products,"
+        "child_kit_members"
+    )
+    counts = []
+    for url in ("/api/pim/products", selected):
+        client.get(url)  # the session is open, caches warm
+        counts.append(count_statements(engine, lambda u=url: client.get(u)))
     for tree in trees[1:]:
         upsert(client, tree)
-    ten = count_statements(engine, lambda: client.get("/api/pim/products"))
-    assert one == ten
+    for url, one in zip(("/api/pim/products", selected), counts, strict=True):
+        assert count_statements(engine, lambda u=url: client.get(u)) == one
 
 
 def test_our_photos_are_media_items_with_our_image_urls(client):

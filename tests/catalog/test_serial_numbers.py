@@ -62,5 +62,6 @@ def test_a_serial_of_another_product_is_not_found(session):
     serial_id = serial_numbers.create(session, one.id, {"serial": "S1"})
     with pytest.raises(NotFound, match=f"Product {other.id} has no serial number"):
         serial_numbers.get(session, other.id, serial_id)
-    with pytest.raises(NotFound, match="No product with id 99"):
-        serial_numbers.get(session, 99, serial_id)
+    missing = other.id + 1000  # ids only grow: no product has it yet
+    with pytest.raises(NotFound, match=f"No product with id {missing}"):
+        serial_numbers.get(session, missing, serial_id)

@@ -17,8 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from sqlalchemy import Connection, event, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, event, inspect, select, text
+from sqlalchemy.orm import PassiveFlag, Session
 
 from xmlapi.catalog import feed
 from xmlapi.models import Product, ProductLock
@@ -35,19 +35,43 @@ def changed_products(session: Session) -> set[int]:
 
 def _products_of_changed_rows(session: Session) -> set[int]:
     """Products of the rows under a product that are new, deleted or really changed."""
+    under = (
+        row
+        for row in session.dirty
+        if not isinstance(row, Product | ProductLock) and really_modified(row)
+    )
     return {
         row.product_id
-        for row in (*session.dirty, *session.deleted, *session.new)
+        for row in (*under, *session.deleted, *session.new)
         if not isinstance(row, Product | ProductLock)
         and getattr(row, "product_id", None) is not None
-        and (row not in session.dirty or session.is_modified(row))
     }
 
 
 def _products_whose_collections_changed(session: Session) -> list[Product]:
     # A row appended to ``product.supplier_costs`` has no product_id before the flush;
     # its product counts as modified, though no column of its own changed.
-    return [row for row in session.dirty if isinstance(row, Product) and session.is_modified(row)]
+    return [row for row in session.dirty if isinstance(row, Product) and really_modified(row)]
+
+
+def really_modified(row: object) -> bool:
+    """``Session.is_modified(row)``, comparing only the attributes that were set: it
+    compares every attribute, which for a write of many products was most of a flush."""
+    state = inspect(row)
+    return state.modified and any(
+        state.manager[key].impl.get_history(state, state.dict, PassiveFlag.NO_CHANGE).has_changes()
+        for key in state.committed_state
+    )
+
+
+def flushed_products(session: Session) -> list[tuple[Product, bool]]:
+    """The products a flush writes, each with whether it deletes it (after a flush the
+    session still lists them as new, dirty or deleted)."""
+    return [
+        *((row, False) for row in session.new if isinstance(row, Product)),
+        *((row, False) for row in _products_whose_collections_changed(session)),
+        *((row, True) for row in session.deleted if isinstance(row, Product)),
+    ]
 
 
 @event.listens_for(Session, "before_flush")
@@ -70,10 +94,10 @@ _WRITTEN = "xmlapi.written_products"
 @event.listens_for(Session, "after_flush")
 def _remember_written(session: Session, _context) -> None:
     written = session.info.setdefault(_WRITTEN, {})
-    for row in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(row, Product) and (row not in session.dirty or session.is_modified(row)):
-            written[row.id] = None if row in session.deleted else (row.version, row.modified)
-    feed.note_flush(session)
+    flushed = flushed_products(session)
+    for row, deleted in flushed:
+        written[row.id] = None if deleted else (row.version, row.modified)
+    feed.note_flush(session, flushed)
 
 
 @event.listens_for(Session, "after_commit")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -96,24 +97,25 @@ class Change:
 STAMPED_ROWS = (Order, Box, BoxItem)
 
 
-def note_flush(session: Session) -> None:
-    """Remember the products this flush wrote, and the other stamped rows it wrote
-    (called after every flush)."""
+def note_flush(session: Session, flushed: Iterable[tuple[Product, bool]]) -> None:
+    """Remember the products this flush wrote (called after every flush with each
+    product it wrote and whether it deleted it), and the other stamped rows it wrote."""
     pending = session.info.setdefault(_PENDING, {})
+    for row, deleted in flushed:
+        state = attributes.instance_dict(row)
+        pending[row.id] = Change(
+            state.get("organization_id"),
+            state.get("code"),
+            state.get("version") or 1,
+            deleted,
+        )
     restamp = session.info.setdefault(_RESTAMP, set())
-    for row in (*session.new, *session.dirty, *session.deleted):
-        if row in session.dirty and not session.is_modified(row):
-            continue
-        if isinstance(row, Product):
-            state = attributes.instance_dict(row)
-            pending[row.id] = Change(
-                state.get("organization_id"),
-                state.get("code"),
-                state.get("version") or 1,
-                row in session.deleted,
-            )
-        elif type(row) in STAMPED_ROWS and row not in session.deleted:
-            restamp.add((type(row), row.id, row in session.new))
+    for row in session.new:
+        if type(row) in STAMPED_ROWS:
+            restamp.add((type(row), row.id, True))
+    for row in session.dirty:
+        if type(row) in STAMPED_ROWS and session.is_modified(row):
+            restamp.add((type(row), row.id, False))
 
 
 def forget(session: Session) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import event, exists, or_, select, update
@@ -137,23 +138,30 @@ def require(session: Session, product_id: int, session_id: str, ttl: dt.timedelt
 def _renew(
     session: Session, product_id: int, session_id: str, now: dt.datetime, expires: dt.datetime
 ) -> bool:
-    renewed = _renew_in_transaction(session, product_id, session_id, now, expires)
+    renewed = _renew_in_transaction(session, [product_id], session_id, now, expires)
     session.commit()
-    return renewed
+    return renewed == 1
 
 
 def _renew_in_transaction(
-    session: Session, product_id: int, session_id: str, now: dt.datetime, expires: dt.datetime
-) -> bool:
+    session: Session,
+    product_ids: Collection[int],
+    session_id: str,
+    now: dt.datetime,
+    expires: dt.datetime,
+) -> int:
+    """Renew the live locks ``session_id`` holds on ``product_ids``; how many it renewed."""
     renewed = session.execute(
         update(ProductLock)
         .where(
-            ProductLock.product_id == product_id, ProductLock.session_id == session_id, ~_dead(now)
+            ProductLock.product_id.in_(product_ids),
+            ProductLock.session_id == session_id,
+            ~_dead(now),
         )
         .values(expires=expires)
         .execution_options(synchronize_session=False)
     )
-    return renewed.rowcount == 1
+    return renewed.rowcount
 
 
 def _lock(session: Session, product_id: int) -> Lock:
@@ -172,6 +180,10 @@ def _held(session: Session, product_id: int) -> LockHeld | None:
     until = min(row.expires, holder_expires) if holder_expires else row.expires
     if until <= utcnow():
         return None
+    return _held_until(product_id, until)
+
+
+def _held_until(product_id: int, until: dt.datetime) -> LockHeld:
     return LockHeld(
         f"Product {product_id} is locked by another session until {until.isoformat()}.", until
     )
@@ -192,6 +204,7 @@ class Claim:
     organization_id: int | None = None
 
 
+CHECK_BATCH = 500  # products checked by one statement (bound parameters stay few)
 _CLAIM = "xmlapi.lock_claim"
 _CHECKED = "xmlapi.locks_checked"
 
@@ -212,18 +225,44 @@ def check_claim(session: Session) -> None:
 
 
 def _check(session: Session, claimed: Claim, product_ids: set[int]) -> None:
+    """Renew the writer's locks on ``product_ids`` and refuse the write when another
+    session holds one of them, or when the writer does not hold the claimed one: two
+    statements for any number of products (one when the writer holds them all).
+
+    Only rows of the writer's own session are renewed, so two writers never wait for
+    each other's renewals."""
     checked = session.info.setdefault(_CHECKED, set())
-    for product_id in sorted(product_ids - checked):  # one order: no deadlock between writers
+    pending = sorted(product_ids - checked)
+    for start in range(0, len(pending), CHECK_BATCH):
+        batch = pending[start : start + CHECK_BATCH]
         now = utcnow()
-        if not _renew_in_transaction(
-            session, product_id, claimed.session_id, now, now + claimed.ttl
-        ):
-            held = _held(session, product_id)
-            if held is not None:
-                raise held
-            if product_id == claimed.product_id:
-                raise LockRequired(f"Lock product {product_id} first.")
-        checked.add(product_id)
+        renewed = _renew_in_transaction(session, batch, claimed.session_id, now, now + claimed.ttl)
+        if renewed < len(batch):
+            _refuse(session, claimed, batch, now)
+        checked.update(batch)
+
+
+def _refuse(session: Session, claimed: Claim, product_ids: list[int], now: dt.datetime) -> None:
+    """Raise for the first of ``product_ids`` (in id order) that another session holds
+    (LockHeld) or that is the claimed product and not the writer's (LockRequired)."""
+    live = session.execute(
+        select(
+            ProductLock.product_id, ProductLock.session_id, ProductLock.expires, ApiSession.expires
+        )
+        .join(ApiSession, ApiSession.id == ProductLock.session_id)
+        .where(
+            ProductLock.product_id.in_(product_ids),
+            ProductLock.expires > now,
+            ApiSession.expires > now,
+        )
+    )
+    holders = {row[0]: (row[1], min(row[2], row[3])) for row in live}
+    for product_id in product_ids:
+        holder, until = holders.get(product_id, (None, None))
+        if holder is not None and holder != claimed.session_id:
+            raise _held_until(product_id, until)
+        if product_id == claimed.product_id and holder is None:
+            raise LockRequired(f"Lock product {product_id} first.")
 
 
 @event.listens_for(Session, "before_flush")

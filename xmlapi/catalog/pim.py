@@ -26,8 +26,10 @@ from xmlapi.catalog import products
 from xmlapi.catalog.errors import Conflict, NotFound, RuleBroken
 from xmlapi.catalog.pim_attributes import AttributeBook, attribute_values
 from xmlapi.catalog.pim_input import ProductInput, ProductRef, invalid
+from xmlapi.catalog.pim_kits import make_kits
 from xmlapi.catalog.pim_links import descendants, write_links
 from xmlapi.catalog.pim_reads import DEFAULT_PRICE_BOOK
+from xmlapi.catalog.pim_virtuals import virtual_inputs, write_virtuals
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.catalog.writes import committing
 from xmlapi.models import Product, ProductClass, ProductColor, ProductSize, Warehouse
@@ -35,6 +37,7 @@ from xmlapi.models.pim import (
     PimAttributeSet,
     PimAttributeValue,
     PimBrand,
+    PimCatalog,
     PimCategory,
     PimCategorySet,
     PimEntityIdentifier,
@@ -43,6 +46,7 @@ from xmlapi.models.pim import (
     PimPriceBook,
     PimPriceItem,
     PimProduct,
+    PimProductCatalog,
     PimProductCategory,
 )
 from xmlapi.models.products import stamp
@@ -104,6 +108,7 @@ class _Writer:
         # before each read (each would check every changed product's lock again).
         with self.session.no_autoflush:
             self._load_pim(self.products.values())
+            make_kits(self, nodes)
             self._load_parts()
             for node in nodes:
                 self._fields(node, self.products[id(node)])
@@ -112,6 +117,7 @@ class _Writer:
             self._colours_and_sizes(root)
             for node in nodes:
                 self._parts(node, self.products[id(node)])
+            write_virtuals(self, self.virtuals)
         write_links(self, nodes)
         for product in self.products.values():
             stamp(product)
@@ -209,12 +215,14 @@ class _Writer:
             raise NotFound(f"No product with id {product_id}.", {path: "No such product."})
         return product
 
+    def stored_product(self, code: str) -> Product | None:
+        """The organization's product with ``code``, if any."""
+        return self.session.scalar(select(Product).where(self._in_scope(), Product.code == code))
+
     def product_of(self, ref: ProductRef, path: str) -> Product:
         if ref.id is not None:
             return self.product_by_id(ref.id, path)
-        product = self.session.scalar(
-            select(Product).where(self._in_scope(), Product.code == ref.code)
-        )
+        product = self.stored_product(ref.code)
         if product is None:
             raise invalid(path, f"No product with code {ref.code!r}.")
         return product
@@ -298,6 +306,8 @@ class _Writer:
             pim.product_type = fields["product_type"]
         if "discontinued" in fields:
             pim.discontinued = fields["discontinued"]
+        if "locale" in fields:
+            pim.locale = fields["locale"]
         if "attribute_set" in fields:
             pim.attribute_set_id = self._named(PimAttributeSet, fields["attribute_set"]).id
         if "product_class_name" in fields:
@@ -324,17 +334,19 @@ class _Writer:
             raise invalid(path, f"Another product has code {code!r}.")
         product.code = code
 
-    def _named(self, model, name: str):
-        """The organization's row of ``model`` with ``name``, made on first use."""
+    def _named(self, model, name: str, column: str = "name"):
+        """The organization's row of ``model`` whose ``column`` is ``name``, made on
+        first use."""
         key = (model.__tablename__, name)
         if key not in self.cache:
             row = self.session.scalar(
                 select(model).where(
-                    model.organization_id == self.organization_id, model.name == name
+                    model.organization_id == self.organization_id,
+                    getattr(model, column) == name,
                 )
             )
             if row is None:
-                row = model(organization_id=self.organization_id, name=name)
+                row = model(organization_id=self.organization_id, **{column: name})
                 self.session.add(row)
                 self.session.flush()
             self.cache[key] = row
@@ -420,9 +432,16 @@ class _Writer:
             for node in nodes
             if "product_attributes" in node.fields
         }
-        codes = {code for values in self.sent.values() for code in values}
+        self.virtuals = {
+            id(node): virtual_inputs(node) for node in nodes if "virtual_products" in node.fields
+        }
+        every = [
+            *self.sent.values(),
+            *(one.attributes for ones in self.virtuals.values() for one in ones),
+        ]
+        codes = {code for values in every for code in values}
         self.book = AttributeBook(self.session, self.organization_id, codes) if codes else None
-        for values in self.sent.values():
+        for values in every:
             for code, value in values.items():
                 self.book.definition(code, value)
 
@@ -470,6 +489,8 @@ class _Writer:
             self._identifiers(product, fields["entity_identifiers"], f"{path}.entity_identifiers")
         if "categories" in fields:
             self._categories(product, fields["categories"], f"{path}.categories")
+        if "catalogs" in fields:
+            self._catalogs(product, fields["catalogs"], f"{path}.catalogs")
 
     def _prices(self, product: Product, value: Any, path: str) -> None:
         stored = self.prices[product.id]
@@ -584,6 +605,41 @@ class _Writer:
                     product_id=product.id, category_id=category_id, is_primary=primary
                 )
             )
+
+    def _catalogs(self, product: Product, value: Any, path: str) -> None:
+        """Link the product with the catalogs named (by id, or by name: made on first
+        use); its other links stay."""
+        linked = set(
+            self.session.scalars(
+                select(PimProductCatalog.catalog_id).where(
+                    PimProductCatalog.product_id == product.id
+                )
+            )
+        )
+        for item_path, item in checked.objects(value, path):
+            catalog = self._catalog(item, item_path)
+            if catalog.id not in linked:
+                self.session.add(PimProductCatalog(product_id=product.id, catalog_id=catalog.id))
+                linked.add(catalog.id)
+
+    def _catalog(self, item: dict[str, Any], path: str) -> PimCatalog:
+        return self.by_id_or_name(PimCatalog, item, path, ("id", "name"))
+
+    def by_id_or_name(self, model, item: dict[str, Any], path: str, keys, column: str = "name"):
+        """The organization's ``model`` row an entry names by its id (stored) or its name
+        (made on first use), ``keys`` being the entry's two keys; with both, the name
+        must be the row's."""
+        id_key, name_key = keys
+        if item.get(id_key) is None:
+            name = checked.text(item.get(name_key), f"{path}.{name_key}")
+            return self._named(model, name, column)
+        row = self.session.get(model, checked.ident(item[id_key], f"{path}.{id_key}"))
+        if row is None or row.organization_id != self.organization_id:
+            raise invalid(f"{path}.{id_key}", "Nothing of this organization has this id.")
+        name = item.get(name_key)
+        if name is not None and checked.text(name, f"{path}.{name_key}") != getattr(row, column):
+            raise invalid(f"{path}.{name_key}", f"{id_key} {row.id} is {getattr(row, column)!r}.")
+        return row
 
     def _category(self, item: dict[str, Any], path: str) -> PimCategory:
         if item.get("id") is not None:

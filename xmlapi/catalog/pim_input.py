@@ -5,6 +5,7 @@ document (``product.variants.jacket-red.code``)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -25,6 +26,12 @@ STATUSES = ("active", "inactive")
 STOCK_STATES = ("in_stock", "out_of_stock", "back_order", "pre_order")
 TIME_UNITS = ("hour", "day", "week", "month")
 STYLES = ("static", "dynamic")
+EMPTY_KIT = "Empty kit"
+CLONED_KIT = "Clone from existing SKU"
+KIT_MODES = (EMPTY_KIT, CLONED_KIT)
+MAX_LOCALE = 35
+# A language code, with a region or script after it: en, en-AU, en_AU, zh-Hant-TW.
+LOCALE = re.compile(r"[a-z]{2,3}([-_][A-Za-z0-9]{2,8})*")
 
 
 def invalid(path: str, message: str) -> InvalidValue:
@@ -110,6 +117,23 @@ def optional_timestamp(value: Any, path: str) -> dt.datetime | None:
     return None if value is None else timestamp(value, path)
 
 
+def locale(value: Any, path: str) -> str:
+    """A language code (en, en-AU)."""
+    value = text(value, path, MAX_LOCALE)
+    if not LOCALE.fullmatch(value):
+        raise invalid(path, "Must be a language code such as en or en-AU.")
+    return value
+
+
+def kit_mode(value: Any, path: str) -> str:
+    """One of KIT_MODES, in any case."""
+    value = text(value, path)
+    for mode in KIT_MODES:
+        if value.lower() == mode.lower():
+            return mode
+    raise invalid(path, f"Must be one of {', '.join(KIT_MODES)}.")
+
+
 def mapping(value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise invalid(path, "Must be an object.")
@@ -142,11 +166,14 @@ class ProductRef:
     code: str | None = None
 
 
-def product_ref(entry: dict[str, Any], path: str, id_key: str, code_key: str) -> ProductRef:
-    if entry.get(id_key) is not None:
+def product_ref(entry: dict[str, Any], path: str, id_key: str | None, code_key: str) -> ProductRef:
+    """The product an entry names by ``id_key`` or ``code_key`` (None: by code only)."""
+    if id_key is not None and entry.get(id_key) is not None:
         return ProductRef(id=ident(entry[id_key], f"{path}.{id_key}"))
     if entry.get(code_key) is not None:
         return ProductRef(code=text(entry[code_key], f"{path}.{code_key}", MAX_PRODUCT_CODE))
+    if id_key is None:
+        raise invalid(f"{path}.{code_key}", "Required.")
     raise invalid(path, f"Name the product by {id_key} or {code_key}.")
 
 
@@ -182,6 +209,7 @@ PLAIN_TEXT = {
     "entity_key": MAX_CODE,
     "product_class_name": MAX_CODE,
     "product_family_code": MAX_CODE,
+    "base_sku_code_for_clone": MAX_PRODUCT_CODE,
 }
 KNOWN = {
     *PLAIN_TEXT,
@@ -208,6 +236,10 @@ KNOWN = {
     "child_related_products",
     "parent_related_products",
     "shipping_zones",
+    "catalogs",
+    "kit_skus",
+    "kit_create_mode",
+    "virtual_products",
 }
 
 
@@ -236,7 +268,11 @@ def _product(value: Any, path: str, parent: ProductInput | None) -> ProductInput
         fields["status"] = choice(raw["status"], f"{path}.status", STATUSES)
     if raw.get("discontinued") is not None:
         fields["discontinued"] = boolean(raw["discontinued"], f"{path}.discontinued")
-    for name in KNOWN - set(PLAIN_TEXT) - {"id", "status", "discontinued", "locale", "variants"}:
+    if raw.get("locale") is not None:
+        fields["locale"] = locale(raw["locale"], f"{path}.locale")
+    if raw.get("kit_create_mode") is not None:
+        fields["kit_create_mode"] = kit_mode(raw["kit_create_mode"], f"{path}.kit_create_mode")
+    for name in KNOWN - set(PLAIN_TEXT) - set(fields) - {"variants"}:
         if raw.get(name) is not None:
             fields[name] = raw[name]
     node = ProductInput(path, fields, parent=parent)

@@ -1,10 +1,12 @@
 """Links between products a PIM document makes: variations (parent and child), kits
-(a kit and its members, each ``qty`` times), groups and related products. Links are
+(a kit and its members, each ``qty`` times; ``kit_skus`` names members by code, with
+their qty), groups and related products (with their relationship and status). Links are
 upserted: what is sent is added or changed, nothing else is removed.
 
-Rules: a kit member is a bottom-level product (no variants under it) and no kit; a
-kit is no member of another kit; a group is no member of a group; a product is never
-linked to itself; a variation never makes a product its own ancestor.
+Rules: a kit member is a bottom-level product (no variants under it) and no kit (a
+product with members, or one made as a kit); a kit is no member of another kit; a
+group is no member of a group; a product is never linked to itself; a variation never
+makes a product its own ancestor.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from sqlalchemy import exists, select
 from xmlapi.catalog import pim_input as checked
 from xmlapi.catalog.errors import RuleBroken
 from xmlapi.catalog.pim_input import ProductInput, invalid, product_ref
+from xmlapi.catalog.pim_kits import check_bottom_level, is_kit
 from xmlapi.models import Product, RelatedProduct
-from xmlapi.models.pim import PimGroupMember, PimKitMember, PimProduct
+from xmlapi.models.pim import PimGroupMember, PimKitMember, PimProduct, PimRelationship
+from xmlapi.models.products import stamp
 
 if TYPE_CHECKING:
     from xmlapi.catalog.pim import _Writer
@@ -104,6 +108,7 @@ def _kit_member(writer: _Writer, kit: Product, member: Product, item, path: str)
         row = PimKitMember(kit_id=kit.id, member_id=member.id)
         writer.session.add(row)
     row.qty = qty
+    stamp(kit)  # its members are part of it: its version moves, its lock is checked
     writer.session.flush()
 
 
@@ -111,16 +116,21 @@ def _parent_kit(writer: _Writer, product: Product, kit: Product, item, path: str
     _kit_member(writer, kit, product, item, path)
 
 
+def _kit_sku(writer: _Writer, kit: Product, member: Product, item, path: str) -> None:
+    if item.get("qty") is None:
+        raise invalid(f"{path}.qty", "Required.")
+    _kit_member(writer, kit, member, item, path)
+
+
 def _check_kit(writer: _Writer, kit: Product, member: Product, path: str) -> None:
     session = writer.session
-    below = select(Product.id).where(Product.master_id == member.id).limit(1)
-    below_in_tree = select(PimProduct.product_id).where(PimProduct.parent_id == member.id).limit(1)
-    if session.scalar(below) is not None or session.scalar(below_in_tree) is not None:
-        raise RuleBroken("A kit member must be a bottom-level product.", {path: "Has variants."})
-    if session.scalar(select(exists().where(PimKitMember.kit_id == member.id))):
+    check_bottom_level(session, member, path)
+    if is_kit(session, member.id):
         raise RuleBroken("A kit cannot be a member of a kit.", {path: "Is a kit."})
     if session.scalar(select(exists().where(PimKitMember.member_id == kit.id))):
         raise RuleBroken("A kit member cannot be a kit.", {path: "The kit is itself a member."})
+    writer._load_pim([kit])
+    writer.pim[kit.id].is_kit = True
 
 
 # Groups ---------------------------------------------------------------------------------
@@ -151,6 +161,7 @@ def _add_to_group(writer: _Writer, group: Product, member: Product, item, path: 
         session.add(row)
     if sort_order is not None:
         row.sort_order = checked.integer(sort_order, f"{path}.sort_order", 0, MAX_SORT)
+    stamp(group)  # as a kit's members are the kit's
     session.flush()
 
 
@@ -179,7 +190,17 @@ def _relate(
         session.add(row)
     if item.get("sort_order") is not None:
         row.position = checked.integer(item["sort_order"], f"{path}.sort_order", 0, MAX_SORT)
+    if item.get("relationship_id") is not None or item.get("relationship_code") is not None:
+        row.relationship_id = _relationship(writer, item, path).id
+    if item.get("status") is not None:
+        row.status = checked.choice(item["status"], f"{path}.status", checked.STATUSES)
     session.flush()
+
+
+def _relationship(writer: _Writer, item: dict[str, Any], path: str) -> PimRelationship:
+    """The relationship an entry names by id (stored) or by code (made on first use)."""
+    keys = ("relationship_id", "relationship_code")
+    return writer.by_id_or_name(PimRelationship, item, path, keys, column="code")
 
 
 _LINKS = {
@@ -187,6 +208,7 @@ _LINKS = {
     "parent_variations": ("parent_id", "product_code", _parent_variation),
     "kit_members": ("child_id", "child_product_code", _kit_member),
     "parent_kits": ("parent_id", "parent_product_code", _parent_kit),
+    "kit_skus": (None, "product_code", _kit_sku),
     "groups": ("group_id", "product_code", _group),
     "group_members": ("member_id", "sku_code", _group_member),
     "child_related_products": ("child_product_id", "child_product_code", _child_related),

@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 
 from xmlapi.catalog.errors import NotFound
 from xmlapi.catalog.pricing import Pricing
-from xmlapi.models import Product, ProductClass, ProductPhoto, Warehouse
+from xmlapi.models import Product, ProductClass, ProductPhoto, RelatedProduct, Warehouse
 from xmlapi.models.pim import (
     PimAttribute,
     PimAttributeSet,
     PimAttributeValue,
     PimBrand,
+    PimCatalog,
     PimCategory,
     PimCategorySet,
     PimEntityIdentifier,
@@ -31,17 +32,23 @@ from xmlapi.models.pim import (
     PimPriceBook,
     PimPriceItem,
     PimProduct,
+    PimProductCatalog,
     PimProductCategory,
+    PimRelationship,
     PimSettings,
+    PimVirtualProduct,
 )
 
 PARTS = (
     "product_class",
+    "product_family",
     "brand",
     "attribute_values",
+    "association_attribute_values",
     "dimension",
     "packed_dimension",
     "product_categories",
+    "catalogs",
     "shipping_zones",
     "price_items",
     "inventories",
@@ -53,6 +60,10 @@ PARTS = (
     "parent_product_variations",
     "child_kit_members",
     "child_group_members",
+    # Ours, beyond the spec's list: what a document can send but the spec never shows.
+    "virtual_products",
+    "child_related_products",
+    "parent_related_products",
 )
 DEFAULT_PARTS = frozenset(
     {
@@ -62,13 +73,18 @@ DEFAULT_PARTS = frozenset(
         "dimension",
         "packed_dimension",
         "product_categories",
+        "catalogs",
         "shipping_zones",
         "price_items",
         "inventories",
         "media_items",
         "entity_identifiers",
+        "virtual_products",
         "completeness",
     }
+)
+ATTRIBUTE_PARTS = frozenset(
+    {"product_attributes", "attribute_values", "association_attribute_values", "completeness"}
 )
 MAX_PER_PAGE = 250
 DEFAULT_PRICE_BOOK = "Default"  # its price is the sell price the XML face shows
@@ -102,6 +118,9 @@ class Link:
     updated: dt.datetime
     qty: Decimal | None = None
     sort_order: int | None = None
+    related: bool = False  # a related product's link, which has the next two
+    relationship: tuple[int, str] | None = None  # id and code
+    status: str | None = None
 
 
 @dataclass
@@ -114,6 +133,9 @@ class PimProductView:
     discontinued: bool
     created: dt.datetime
     updated: dt.datetime
+    locale: str | None = None
+    is_kit: bool = False
+    family: str | None = None
     class_name: tuple[int, str] | None = None
     attribute_set: tuple[int, str] | None = None
     attributes: list[dict[str, Any]] = field(default_factory=list)
@@ -121,12 +143,14 @@ class PimProductView:
     dimension: dict[str, Any] | None = None
     packed_dimension: dict[str, Any] | None = None
     categories: list[dict[str, Any]] = field(default_factory=list)
+    catalogs: list[dict[str, Any]] = field(default_factory=list)
     shipping_zones: list[str] = field(default_factory=list)
     price_items: list[dict[str, Any]] = field(default_factory=list)
     inventories: list[dict[str, Any]] = field(default_factory=list)
     media_items: list[dict[str, Any]] = field(default_factory=list)
     photos: list[int] = field(default_factory=list)
     identifiers: list[dict[str, Any]] = field(default_factory=list)
+    virtual_products: list[dict[str, Any]] = field(default_factory=list)
     links: dict[str, list[Link]] = field(default_factory=dict)
     children: list[PimProductView] = field(default_factory=list)
     parent: PimProductView | None = None
@@ -268,6 +292,9 @@ def _base(product: Product, pim: PimProduct | None) -> PimProductView:
         discontinued=pim.discontinued if pim else False,
         created=product.created,
         updated=product.modified,
+        locale=pim.locale if pim else None,
+        is_kit=pim.is_kit if pim else False,
+        family=product.family,
     )
 
 
@@ -304,14 +331,16 @@ class _Loader:
             ("dimension", self._dimensions),
             ("shipping_zones", self._shipping_zones),
             ("product_categories", self._categories),
+            ("catalogs", self._catalogs),
             ("price_items", self._prices),
             ("inventories", self._inventories),
             ("media_items", self._media),
             ("entity_identifiers", self._identifiers),
+            ("virtual_products", self._virtual_products),
         ):
             if part in self.parts:
                 loader()
-        if self.parts & {"product_attributes", "attribute_values", "completeness"}:
+        if self.parts & ATTRIBUTE_PARTS:
             self._attributes()
         if "completeness" in self.parts:
             self._completeness()
@@ -396,6 +425,49 @@ class _Loader:
                     "name": category.name,
                     "path": category.path,
                     "category_set": {"id": category_set.id, "name": category_set.name},
+                }
+            )
+
+    def _catalogs(self) -> None:
+        statement = (
+            select(PimProductCatalog.product_id, PimCatalog.id, PimCatalog.name)
+            .join(PimCatalog, PimCatalog.id == PimProductCatalog.catalog_id)
+            .where(PimProductCatalog.product_id.in_(self.ids))
+            .order_by(PimCatalog.id)
+        )
+        for product_id, catalog_id, name in self._rows(statement):
+            self.views[product_id].catalogs.append({"id": catalog_id, "name": name})
+
+    def _virtual_products(self) -> None:
+        rows = list(
+            self.session.scalars(
+                select(PimVirtualProduct)
+                .where(PimVirtualProduct.product_id.in_(self.ids))
+                .order_by(PimVirtualProduct.code)
+            )
+        )
+        values = {row.id: json.loads(row.attributes) for row in rows}
+        codes = {code for data in values.values() for code in data}
+        types = dict(
+            self._rows(
+                select(PimAttribute.code, PimAttribute.base_type).where(
+                    PimAttribute.organization_id == self.organization_id,
+                    PimAttribute.code.in_(codes),
+                )
+            )
+        )
+        for row in rows:
+            attributes = {}
+            for code, data in values[row.id].items():
+                base_type = types.get(code, "json")
+                attributes[code] = {"data": typed(data, base_type), "base_type": base_type}
+            self.views[row.product_id].virtual_products.append(
+                {
+                    "id": row.id,
+                    "code": row.code,
+                    "name": row.name,
+                    "status": row.status,
+                    "attributes": attributes,
                 }
             )
 
@@ -520,6 +592,8 @@ class _Loader:
             view.completeness = missing
 
     def _links(self) -> None:
+        for part in sorted(self.parts & set(_RELATED_QUERIES)):
+            self._related_links(part, *_RELATED_QUERIES[part])
         wanted = self.parts & set(_LINK_QUERIES)
         for part in sorted(wanted):
             model, own, other, extra = _LINK_QUERIES[part]
@@ -544,6 +618,21 @@ class _Loader:
                     link.sort_order = value
                 self.views[owner_id].links.setdefault(part, []).append(link)
 
+    def _related_links(self, part: str, own, other) -> None:
+        statement = (
+            select(own, Product, RelatedProduct, PimRelationship)
+            .join(Product, Product.id == other)
+            .outerjoin(PimRelationship, PimRelationship.id == RelatedProduct.relationship_id)
+            .where(own.in_(self.ids))
+            .order_by(RelatedProduct.position, Product.id)
+        )
+        for owner_id, product, row, relationship in self._rows(statement):
+            link = Link(product.id, product.code, product.created, product.modified)
+            link.sort_order, link.related, link.status = row.position, True, row.status
+            if relationship is not None:
+                link.relationship = (relationship.id, relationship.code)
+            self.views[owner_id].links.setdefault(part, []).append(link)
+
     def _variation_links(self, part: str) -> None:
         for view in self.views.values():
             others = (
@@ -556,6 +645,10 @@ class _Loader:
             view.links[part] = [Link(o.id, o.code, o.created, o.updated) for o in others]
 
 
+_RELATED_QUERIES = {
+    "child_related_products": (RelatedProduct.product_id, RelatedProduct.related_id),
+    "parent_related_products": (RelatedProduct.related_id, RelatedProduct.product_id),
+}
 _LINK_QUERIES = {
     "child_kit_members": (
         PimKitMember,
@@ -586,10 +679,13 @@ _LINK_QUERIES = {
 }
 
 
+def typed(data: Any, base_type: str) -> Any:
+    """A stored attribute value as its type reads it (numbers are kept as text)."""
+    return Decimal(data) if base_type == "number" and data is not None else data
+
+
 def attribute_of(value: PimAttributeValue, definition: PimAttribute) -> dict[str, Any]:
-    data = json.loads(value.data)
-    if definition.base_type == "number":
-        data = Decimal(data)
+    data = typed(json.loads(value.data), definition.base_type)
     return {
         "id": value.id,
         "definition_id": definition.id,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xmlapi.db import Base
@@ -40,6 +40,9 @@ class PimProduct(Base):
     )
     brand_id: Mapped[int | None] = mapped_column(ForeignKey("pim_brands.id", ondelete="SET NULL"))
     discontinued: Mapped[bool] = mapped_column(default=False)
+    # A kit (made with a kit_create_mode, or given members) even while it has no member.
+    is_kit: Mapped[bool] = mapped_column(default=False, server_default=false())
+    locale: Mapped[str | None] = mapped_column(String(35))  # the language of its texts
     packed_length: Mapped[Measure | None]
     packed_width: Mapped[Measure | None]
     packed_height: Mapped[Measure | None]
@@ -243,6 +246,55 @@ class PimGroupMember(Base):
     group_id: Mapped[int] = _product_fk()
     member_id: Mapped[int] = mapped_column(ForeignKey("products.id", **_PRODUCT), index=True)
     sort_order: Mapped[int | None]
+
+
+class PimCatalog(Base):
+    """A named selection of an organization's products (a channel's catalog)."""
+
+    __tablename__ = "pim_catalogs"
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = _organization_fk()
+    name: Mapped[Name]
+
+
+class PimProductCatalog(Base):
+    __tablename__ = "pim_product_catalogs"
+    __table_args__ = (UniqueConstraint("product_id", "catalog_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = _product_fk()
+    catalog_id: Mapped[int] = mapped_column(
+        ForeignKey("pim_catalogs.id", ondelete="CASCADE"), index=True
+    )
+
+
+class PimVirtualProduct(Base):
+    """Another face of a product (its own code, name, status and attribute values),
+    sold as the product itself: no stock, price or variants of its own."""
+
+    __tablename__ = "pim_virtual_products"
+    __table_args__ = (UniqueConstraint("organization_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = _organization_fk()
+    product_id: Mapped[int] = _product_fk()
+    code: Mapped[str] = mapped_column(String(1023))
+    name: Mapped[str] = mapped_column(String(4096))
+    status: Mapped[str] = mapped_column(String(10))
+    attributes: Mapped[str] = mapped_column(Text, default="{}")  # code -> data, as JSON
+
+
+class PimRelationship(Base):
+    """A kind of relation between products (``relationship_1``), made on first use."""
+
+    __tablename__ = "pim_relationships"
+    __table_args__ = (UniqueConstraint("organization_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = _organization_fk()
+    code: Mapped[Name]
 
 
 class PimSettings(Base):

@@ -168,6 +168,11 @@ class RelatedProduct(Base):
     position: Mapped[int] = mapped_column(default=0)
     quantity: Mapped[Quantity] = mapped_column(default=Decimal(1))
     auto_add: Mapped[bool] = mapped_column(default=False)
+    # What the PIM face says of the relation (the XML face neither shows nor keeps them).
+    relationship_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pim_relationships.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str | None] = mapped_column(String(10))
 
 
 def stamp(product: Product) -> None:

@@ -10,7 +10,9 @@ from typing import Any
 from xmlapi.catalog.pim_reads import Link, Page, PimProductView
 from xmlapi.faces.pim.query import associated_fields, product_fields
 
-LANGUAGE = "en"  # the one language products are kept in
+LANGUAGE = "en"  # the language of a product sent without a locale
+ASSOCIATION = "association"
+ASSOCIATED_TYPE = "NpcEntity"  # what an association attribute names: entities outside the catalog
 PHOTO_URL = "/api/products/{product_id}/product_photos/{photo_id}/image/"
 
 
@@ -47,7 +49,7 @@ def product(
     body = _full(view, parents)
     if version == 1:
         created, updated = body.pop("created_at"), body.pop("updated_at")
-        return {LANGUAGE: body, "created_at": created, "updated_at": updated}
+        return {view.locale or LANGUAGE: body, "created_at": created, "updated_at": updated}
     return body
 
 
@@ -60,7 +62,7 @@ def _full(view: PimProductView, parents: bool) -> dict[str, Any]:
             "shipping_options": [],
             "attribute_set": _pair(view.attribute_set),
             "product_categories": view.categories,
-            "catalogs": [],
+            "catalogs": view.catalogs,
             "shipping_zones": [{"name": name} for name in view.shipping_zones],
             "media_items": _media(view),
             "inventories": [_inventory(item) for item in view.inventories],
@@ -69,6 +71,7 @@ def _full(view: PimProductView, parents: bool) -> dict[str, Any]:
             "dimension": _dimension(view.dimension),
             "packed_dimension": _dimension(view.packed_dimension),
             "entity_identifiers": view.identifiers,
+            "virtual_products": _virtual_products(view),
             "created_at": time(view.created),
             "updated_at": time(view.updated),
         }
@@ -103,6 +106,19 @@ def _parents(view: PimProductView | None) -> dict[str, Any]:
     if view is None:
         return {}
     return {"id": view.id, "code": view.code, "parent_products": _parents(view.parent)}
+
+
+def _virtual_products(view: PimProductView) -> list[dict[str, Any]]:
+    return [
+        {
+            **virtual,
+            "attributes": {
+                code: {"value": _value(a), "base_type": a["base_type"]}
+                for code, a in virtual["attributes"].items()
+            },
+        }
+        for virtual in view.virtual_products
+    ]
 
 
 def _value(attribute: Mapping[str, Any]) -> Any:
@@ -182,16 +198,22 @@ def _selected(
         body["class_type"] = _class_type(view)
     simple = {
         "product_class": lambda: _pair(view.class_name),
+        "product_family": lambda: {"code": view.family} if view.family else None,
         "brand": lambda: view.brand,
-        "attribute_values": lambda: [_attribute_value(a) for a in view.attributes],
+        "attribute_values": lambda: [
+            _attribute_value(a) for a in view.attributes if a["base_type"] != ASSOCIATION
+        ],
+        "association_attribute_values": lambda: _association_values(view),
         "dimension": lambda: _dimension(view.dimension),
         "packed_dimension": lambda: _dimension(view.packed_dimension),
         "product_categories": lambda: view.categories,
+        "catalogs": lambda: view.catalogs,
         "shipping_zones": lambda: [{"name": name} for name in view.shipping_zones],
         "price_items": lambda: [_price(item) for item in view.price_items],
         "inventories": lambda: [_inventory(item) for item in view.inventories],
         "media_items": lambda: _media(view),
         "entity_identifiers": lambda: view.identifiers,
+        "virtual_products": lambda: _virtual_products(view),
     }
     for part in sorted(parts):
         if part in simple:
@@ -202,11 +224,27 @@ def _selected(
 
 
 def _class_type(view: PimProductView) -> str:
-    if view.links.get("child_kit_members"):
+    if view.is_kit or view.links.get("child_kit_members"):
         return "kit"
     if view.children or view.parent:
         return "variation"
     return "simple"
+
+
+def _association_values(view: PimProductView) -> list[dict[str, Any]]:
+    """One entry per associated entity of every association attribute, by id or code."""
+    found = []
+    for attribute in view.attributes:
+        if attribute["base_type"] != ASSOCIATION:
+            continue
+        head = {
+            "attribute_definition_id": attribute["definition_id"],
+            "attribute_definition_code": attribute["code"],
+        }
+        for key in ("associated_id", "associated_code"):
+            for value in attribute["data"].get(key, []):
+                found.append({**head, key: value, "associated_type": ASSOCIATED_TYPE})
+    return found
 
 
 def _attribute_value(attribute: Mapping[str, Any]) -> dict[str, Any]:
@@ -228,6 +266,11 @@ def _link(link: Link) -> dict[str, Any]:
         body["qty"] = number(link.qty)
     else:
         body["sort_order"] = link.sort_order
+    if link.related:
+        relationship = link.relationship or (None, None)
+        body.update(
+            relationship_id=relationship[0], relationship_code=relationship[1], status=link.status
+        )
     return body
 
 
