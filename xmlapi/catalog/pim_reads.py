@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from xmlapi.catalog import listing
 from xmlapi.catalog.errors import NotFound
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.models import Product, ProductClass, ProductPhoto, RelatedProduct, Warehouse
@@ -106,6 +107,8 @@ class Query:
     code: str | None = None
     name: str | None = None
     status: str | None = None
+    # Keyset paging: every level flat, in (updated, id) order after this cursor.
+    after: listing.Keyset | None = None
 
 
 @dataclass
@@ -161,8 +164,9 @@ class PimProductView:
 class Page:
     page: int
     per_page: int
-    total_entries: int
+    total_entries: int  # with keyset paging, from the cursor on
     entries: list[PimProductView]
+    cursor: listing.Keyset | None = None  # keyset paging: after the page's last product
 
     @property
     def total_pages(self) -> int:
@@ -232,6 +236,8 @@ def product_page(
     """One page of the organization's products (roots with their variant trees, or every
     level flat, each with its parents and the tree under it)."""
     where = _filters(organization_id, query)
+    if query.after is not None:
+        return _keyset_page(session, where, query, parts, pricing)
     total = session.scalar(select(func.count()).select_from(Product).where(*where))
     rows = list(
         session.scalars(
@@ -243,6 +249,22 @@ def product_page(
         )
     )
     return Page(query.page, query.per_page, total, _views(session, rows, parts, pricing))
+
+
+def _keyset_page(
+    session: Session, where: list, query: Query, parts: frozenset[str], pricing: Pricing
+) -> Page:
+    """A keyset page: the products after ``query.after`` in (updated, id) order, how
+    many follow the cursor, and the cursor after the page."""
+    later = listing.after(query.after, Product.modified, Product.id)
+    if later is not None:
+        where = [*where, later]
+    total = session.scalar(select(func.count()).select_from(Product).where(*where))
+    statement = select(Product).where(*where).order_by(Product.modified, Product.id)
+    rows = list(session.scalars(statement.limit(query.per_page)))
+    cursor = listing.Keyset(rows[-1].modified, rows[-1].id) if rows else query.after
+    views = _views(session, rows, parts, pricing)
+    return Page(1, query.per_page, total, views, cursor)
 
 
 def product_view(

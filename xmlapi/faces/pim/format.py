@@ -28,7 +28,7 @@ def time(value: dt.datetime | None) -> str | None:
 
 
 def page(result: Page, args: Mapping[str, str], version: int, roots_only: bool) -> dict[str, Any]:
-    return {
+    document = {
         "page": result.page,
         "per_page": result.per_page,
         "total_pages": result.total_pages,
@@ -37,6 +37,9 @@ def page(result: Page, args: Mapping[str, str], version: int, roots_only: bool) 
             product(view, args, version, parents=not roots_only) for view in result.entries
         ],
     }
+    if result.cursor is not None:
+        document["next_after"] = str(result.cursor)
+    return document
 
 
 def product(

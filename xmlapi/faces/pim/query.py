@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from xmlapi.catalog import pim_input, pim_reads
+from xmlapi.catalog import listing, pim_input, pim_reads
 from xmlapi.catalog.errors import InvalidValue
+from xmlapi.catalog.filters import InvalidQuery
 from xmlapi.faces.pim.errors import BadParameter
 
 PRODUCT_FIELDS = ("name", "status", "class_type")
@@ -44,11 +45,31 @@ def list_query(args: Mapping[str, str]) -> pim_reads.Query:
         values["status"] = _checked(
             lambda: pim_input.choice(args["status"], "status", pim_input.STATUSES), "status"
         )
-    raw = args.get("root_products_only", "true").lower()
+    keyset = "after" in args
+    raw = args.get("root_products_only", "false" if keyset else "true").lower()
     if raw not in BOOLEANS:
         raise BadParameter("root_products_only", "Must be true or false.")
     values["root_products_only"] = BOOLEANS[raw]
+    if keyset:
+        values["after"] = _keyset_cursor(args, values["root_products_only"])
     return pim_reads.Query(**values)
+
+
+def _keyset_cursor(args: Mapping[str, str], roots_only: bool) -> listing.Keyset:
+    """The ``after`` cursor of keyset paging, which lists every level flat (a variant's
+    change does not move its root's stamp) and has no page number."""
+    try:
+        cursor = listing.parse_cursor(args["after"])
+    except InvalidQuery as exc:
+        raise BadParameter("after", exc.fields["after"]) from None
+    if "page" in args:
+        raise BadParameter("page", "after takes no page: the cursor says where.")
+    if roots_only:
+        raise BadParameter(
+            "root_products_only",
+            "after lists every level flat (a variant's change does not move its root).",
+        )
+    return cursor
 
 
 def _checked(read, name: str):
