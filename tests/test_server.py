@@ -18,7 +18,9 @@ from tests.server import ROOT, gunicorn
 from tests.xmlcheck import check_xml
 from xmlapi.models import ApiSession
 
-pytestmark = pytest.mark.server
+# Its servers serve the module's tests, on one xdist worker: ``make test`` runs with
+# ``--dist loadgroup``.
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("test_server")]
 
 
 def request(
@@ -228,22 +230,20 @@ def test_trickling_clients_leave_room_for_others(database_url, users, tmp_path):
             assert time.monotonic() - start < 2
 
 
-def test_basic_only_clients_lock_put_unlock_across_workers(database_url, engine, users, tmp_path):
+def test_basic_only_clients_lock_put_unlock_across_workers(server, engine):
     """A client without a cookie jar, its requests spread over 2 workers."""
-    env = {"XMLAPI_DATABASE_URL": database_url, "XMLAPI_DATA_DIR": str(tmp_path)}
     alice = {"Authorization": basic("alice"), "User-Agent": "RubyClient/1.0"}
-    with gunicorn(env, workers=2, threads=2) as base:
-        status, _, body = request(
-            base, "POST", "/api/products/", b"<product><code>R</code></product>", alice
-        )
-        assert status == 201, body
-        path = f"/api/products/{check_xml(body).get('id')}/"
-        for round_ in range(6):  # each request on a new connection: either worker
-            assert request(base, "LOCK", path, headers=alice)[0] == 200
-            body = f"<product><family>F{round_}</family></product>".encode()
-            status, _, answer = request(base, "PUT", path, body, alice)
-            assert status == 200, answer
-            assert request(base, "UNLOCK", path, headers=alice)[0] == 200
+    status, _, body = request(
+        server, "POST", "/api/products/", b"<product><code>R</code></product>", alice
+    )
+    assert status == 201, body
+    path = f"/api/products/{check_xml(body).get('id')}/"
+    for round_ in range(6):  # each request on a new connection: either worker
+        assert request(server, "LOCK", path, headers=alice)[0] == 200
+        body = f"<product><family>F{round_}</family></product>".encode()
+        status, _, answer = request(server, "PUT", path, body, alice)
+        assert status == 200, answer
+        assert request(server, "UNLOCK", path, headers=alice)[0] == 200
     # The module's other tests open sessions of their own, under other app ids.
     with engine.connect() as connection:
         sessions = select(func.count()).where(ApiSession.app_id == "RubyClient")
