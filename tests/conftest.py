@@ -339,13 +339,13 @@ def app(shared_app, settings, engine):
 def serve(database_url, engine, tmp_path):
     """Start gunicorn on the test database with the test users:
     ``serve(workers=2, threads=2, **env)`` gives its base URL; stopped after the test."""
-    from tests.server import gunicorn
+    from tests.server import gunicorn, server_env
 
     add_users(engine)
     with contextlib.ExitStack() as stack:
 
         def start(workers: int = 2, threads: int = 2, **env: str) -> str:
-            env = {"XMLAPI_DATABASE_URL": database_url, "XMLAPI_DATA_DIR": str(tmp_path), **env}
+            env = server_env(database_url, tmp_path, **env)
             return stack.enter_context(gunicorn(env, workers=workers, threads=threads))
 
         yield start

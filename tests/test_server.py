@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import add_users, basic, empty_tables
-from tests.server import ROOT, gunicorn
+from tests.server import ROOT, gunicorn, server_env
 from tests.xmlcheck import check_xml
 from xmlapi.models import ApiSession
 
@@ -49,10 +49,7 @@ def server(database_url, users, tmp_path_factory):
     """One gunicorn (2 workers, 2 threads) for the tests of the module that take the
     configuration as it is: starting one costs more than all they ask of it. Tests
     leave what they write; none counts on what another left."""
-    env = {
-        "XMLAPI_DATABASE_URL": database_url,
-        "XMLAPI_DATA_DIR": str(tmp_path_factory.mktemp("server")),
-    }
+    env = server_env(database_url, tmp_path_factory.mktemp("server"))
     with gunicorn(env, workers=2, threads=2) as base:
         yield base
 
@@ -174,11 +171,9 @@ def put_head(length: int) -> bytes:
 
 @pytest.fixture(scope="module")
 def impatient_server(database_url, users, tmp_path_factory):
-    env = {
-        "XMLAPI_DATABASE_URL": database_url,
-        "XMLAPI_DATA_DIR": str(tmp_path_factory.mktemp("impatient")),
-        "XMLAPI_BODY_TIMEOUT_SECONDS": "1.5",
-    }
+    env = server_env(
+        database_url, tmp_path_factory.mktemp("impatient"), XMLAPI_BODY_TIMEOUT_SECONDS="1.5"
+    )
     with gunicorn(env, workers=1, threads=2) as base:
         yield base
 
@@ -215,8 +210,10 @@ def test_a_body_shorter_than_its_length_is_an_xml_408(impatient_server):
 def test_trickling_clients_leave_room_for_others(database_url, users, tmp_path):
     """8 clients that send headers and then nothing, against the default configuration
     (workers and threads as gunicorn.conf.py says, the default body deadline)."""
-    env = {"XMLAPI_DATABASE_URL": database_url, "XMLAPI_DATA_DIR": str(tmp_path)}
-    with gunicorn(env, threads=None) as base, contextlib.ExitStack() as stack:
+    with (
+        gunicorn(server_env(database_url, tmp_path), threads=None) as base,
+        contextlib.ExitStack() as stack,
+    ):
         parts = urlsplit(base)
         for _ in range(8):
             sock = stack.enter_context(socket.create_connection((parts.hostname, parts.port)))

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import delete, update
 
 from tests.conftest import basic, empty_tables
-from tests.server import gunicorn
+from tests.server import gunicorn, server_env
 from tests.test_server import request
 from tests.xmlcheck import check_xml
 from xmlapi.catalog.auth import save_user
@@ -28,13 +28,13 @@ def server(database_url, engine, tmp_path_factory):
     """One gunicorn (2 workers, 2 threads) for the module. Each test works as a user of
     its own, so what it does to its user (a new password, read-only, deleted) and what
     the workers keep about that user reach no other test."""
-    env = {
-        "XMLAPI_DATABASE_URL": database_url,
-        "XMLAPI_DATA_DIR": str(tmp_path_factory.mktemp("workers")),
-        # The tests' refused requests add up over the module (all from one address):
-        # they check that a request is refused, not how many an address may send.
-        "XMLAPI_RATELIMIT_FAILED_LOGIN": "1000/minute",
-    }
+    # The tests' refused requests add up over the module (all from one address): they
+    # check that a request is refused, not how many an address may send.
+    env = server_env(
+        database_url,
+        tmp_path_factory.mktemp("workers"),
+        XMLAPI_RATELIMIT_FAILED_LOGIN="1000/minute",
+    )
     with gunicorn(env, workers=2, threads=2) as base:
         yield base
     empty_tables(engine)
