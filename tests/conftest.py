@@ -145,13 +145,15 @@ def engine(database_url):
 KEPT_TABLES = {"reference_generation", "organizations"}  # rows the migrations put in place
 
 
-def emptied_tables() -> list[str]:
-    """The tables every test starts without rows, children first."""
-    return [
+@functools.cache
+def emptied_tables() -> tuple[str, ...]:
+    """The tables every test starts without rows, children first (sorted once: it is
+    asked after every test)."""
+    return tuple(
         table.name
         for table in reversed(Base.metadata.sorted_tables)
         if table.name not in KEPT_TABLES
-    ]
+    )
 
 
 @functools.cache
@@ -186,7 +188,7 @@ def empty_tables(engine) -> None:
             connection.execute(text(f"{deletes}DELETE FROM organizations WHERE id <> 1"))
             connection.execute(
                 text("SELECT setval(s, 1, false) FROM unnest(CAST(:s AS regclass[])) AS s"),
-                {"s": _owned_sequences(engine.url, tuple(names))},
+                {"s": _owned_sequences(engine.url, names)},
             )
         return
     # SQLite: one script in one transaction, a single call instead of a statement per
