@@ -24,6 +24,12 @@ _NO_CONTROL_SOCKET = (
 )
 
 
+def server_env(database_url: str, data_dir, **env: str) -> dict[str, str]:
+    """The environment of a gunicorn serving the test database, its files in
+    ``data_dir``; ``env`` adds settings (``XMLAPI_...``)."""
+    return {"XMLAPI_DATABASE_URL": database_url, "XMLAPI_DATA_DIR": str(data_dir), **env}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

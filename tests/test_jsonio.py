@@ -6,12 +6,14 @@ from __future__ import annotations
 import pytest
 from flask import Blueprint, Response
 
-from tests.conftest import client_of
-from xmlapi import http
+from tests.conftest import client_of, renew_state
+from tests.xmlcheck import XsdCheckingClient
+from xmlapi import create_app, http
 from xmlapi.catalog.errors import InvalidValue
 from xmlapi.http import jsonio
 from xmlapi.http.endpoints import Endpoint
 from xmlapi.http.faces import Face
+from xmlapi.settings import Settings
 
 
 def echo_face() -> Face:
@@ -34,10 +36,27 @@ def echo_face() -> Face:
     return Face("echo", "/echo-face", (bp,), entries, jsonio.write_error, jsonio.JSON_ERRORS)
 
 
+@pytest.fixture(scope="module")
+def echo_app(database_url, tmp_path_factory):
+    """An app with the echo face, for the module: building one per test was most of
+    each test's time. Its state is renewed for every test (``echo``)."""
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("echo") / "data", database_url=database_url
+    )
+    app = create_app(settings)
+    app.test_client_class = XsdCheckingClient
+    http.add_face(app, echo_face())
+    yield app
+    app.extensions["xmlapi.engine"].dispose()
+
+
 @pytest.fixture
-def echo(fresh_app):
-    http.add_face(fresh_app, echo_face())
-    return client_of(fresh_app)
+def echo(echo_app, app, settings):
+    """A client of the echo app, signed in as alice (the ``app`` fixture made the users),
+    the app's state renewed from the test's settings as the shared app's is."""
+    assert renew_state(echo_app, settings)
+    yield client_of(echo_app)
+    echo_app.extensions["xmlapi.engine"].dispose()
 
 
 def post(client, body: bytes, content_type: str | None = "application/json"):

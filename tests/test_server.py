@@ -14,11 +14,13 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import add_users, basic, empty_tables
-from tests.server import ROOT, gunicorn
+from tests.server import ROOT, gunicorn, server_env
 from tests.xmlcheck import check_xml
 from xmlapi.models import ApiSession
 
-pytestmark = pytest.mark.server
+# Its servers serve the module's tests, on one xdist worker: ``make test`` runs with
+# ``--dist loadgroup``.
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("test_server")]
 
 
 def request(
@@ -47,10 +49,7 @@ def server(database_url, users, tmp_path_factory):
     """One gunicorn (2 workers, 2 threads) for the tests of the module that take the
     configuration as it is: starting one costs more than all they ask of it. Tests
     leave what they write; none counts on what another left."""
-    env = {
-        "XMLAPI_DATABASE_URL": database_url,
-        "XMLAPI_DATA_DIR": str(tmp_path_factory.mktemp("server")),
-    }
+    env = server_env(database_url, tmp_path_factory.mktemp("server"))
     with gunicorn(env, workers=2, threads=2) as base:
         yield base
 
@@ -172,11 +171,9 @@ def put_head(length: int) -> bytes:
 
 @pytest.fixture(scope="module")
 def impatient_server(database_url, users, tmp_path_factory):
-    env = {
-        "XMLAPI_DATABASE_URL": database_url,
-        "XMLAPI_DATA_DIR": str(tmp_path_factory.mktemp("impatient")),
-        "XMLAPI_BODY_TIMEOUT_SECONDS": "1.5",
-    }
+    env = server_env(
+        database_url, tmp_path_factory.mktemp("impatient"), XMLAPI_BODY_TIMEOUT_SECONDS="1.5"
+    )
     with gunicorn(env, workers=1, threads=2) as base:
         yield base
 
@@ -213,8 +210,10 @@ def test_a_body_shorter_than_its_length_is_an_xml_408(impatient_server):
 def test_trickling_clients_leave_room_for_others(database_url, users, tmp_path):
     """8 clients that send headers and then nothing, against the default configuration
     (workers and threads as gunicorn.conf.py says, the default body deadline)."""
-    env = {"XMLAPI_DATABASE_URL": database_url, "XMLAPI_DATA_DIR": str(tmp_path)}
-    with gunicorn(env, threads=None) as base, contextlib.ExitStack() as stack:
+    with (
+        gunicorn(server_env(database_url, tmp_path), threads=None) as base,
+        contextlib.ExitStack() as stack,
+    ):
         parts = urlsplit(base)
         for _ in range(8):
             sock = stack.enter_context(socket.create_connection((parts.hostname, parts.port)))
@@ -228,22 +227,20 @@ def test_trickling_clients_leave_room_for_others(database_url, users, tmp_path):
             assert time.monotonic() - start < 2
 
 
-def test_basic_only_clients_lock_put_unlock_across_workers(database_url, engine, users, tmp_path):
+def test_basic_only_clients_lock_put_unlock_across_workers(server, engine):
     """A client without a cookie jar, its requests spread over 2 workers."""
-    env = {"XMLAPI_DATABASE_URL": database_url, "XMLAPI_DATA_DIR": str(tmp_path)}
     alice = {"Authorization": basic("alice"), "User-Agent": "RubyClient/1.0"}
-    with gunicorn(env, workers=2, threads=2) as base:
-        status, _, body = request(
-            base, "POST", "/api/products/", b"<product><code>R</code></product>", alice
-        )
-        assert status == 201, body
-        path = f"/api/products/{check_xml(body).get('id')}/"
-        for round_ in range(6):  # each request on a new connection: either worker
-            assert request(base, "LOCK", path, headers=alice)[0] == 200
-            body = f"<product><family>F{round_}</family></product>".encode()
-            status, _, answer = request(base, "PUT", path, body, alice)
-            assert status == 200, answer
-            assert request(base, "UNLOCK", path, headers=alice)[0] == 200
+    status, _, body = request(
+        server, "POST", "/api/products/", b"<product><code>R</code></product>", alice
+    )
+    assert status == 201, body
+    path = f"/api/products/{check_xml(body).get('id')}/"
+    for round_ in range(6):  # each request on a new connection: either worker
+        assert request(server, "LOCK", path, headers=alice)[0] == 200
+        body = f"<product><family>F{round_}</family></product>".encode()
+        status, _, answer = request(server, "PUT", path, body, alice)
+        assert status == 200, answer
+        assert request(server, "UNLOCK", path, headers=alice)[0] == 200
     # The module's other tests open sessions of their own, under other app ids.
     with engine.connect() as connection:
         sessions = select(func.count()).where(ApiSession.app_id == "RubyClient")
