@@ -18,6 +18,7 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from xmlapi import generation
 from xmlapi.catalog import organizations
 from xmlapi.models import ApiSession, App, User
 from xmlapi.models.types import utcnow
@@ -202,8 +203,13 @@ def touch(
     now = utcnow()
     if now - info.last_seen < every:
         return
+    # Each worker checks a session it keeps against its own clock and touches it again
+    # itself: a later expiry is nothing the other workers need to hear of.
     connection.execute(
-        update(ApiSession).where(ApiSession.id == info.id).values(last_seen=now, expires=now + idle)
+        update(ApiSession)
+        .where(ApiSession.id == info.id)
+        .values(last_seen=now, expires=now + idle)
+        .execution_options(**{generation.UNSEEN: True})
     )
     connection.commit()
 

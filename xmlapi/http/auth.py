@@ -20,6 +20,7 @@ import hmac
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -29,8 +30,9 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 from xmlapi.catalog import auth, organizations
 from xmlapi.catalog.auth import SessionInfo
 from xmlapi.db import get_connection, get_session
-from xmlapi.http import endpoints, limits
+from xmlapi.http import endpoints, limits, memory
 from xmlapi.http.common import settings
+from xmlapi.models.types import utcnow
 
 COOKIE = "LS_SERVER_SESSION_ID"
 TOKEN_PARAMETER = "bearer_token"
@@ -81,8 +83,7 @@ def authenticate() -> None:
             return
     credentials = _credentials()
     token = _cookie_token()
-    connection = get_connection()
-    info = auth.find_session(connection, token) if token else None
+    info = _session_of_cookie(token) if token else None
     if info is not None and (credentials is None or credentials.name == info.user_name):
         _check_app_of_session(info)
         _use(info)
@@ -194,15 +195,48 @@ def _use(info: SessionInfo) -> None:
     g.identity = info
 
 
+def _session_of_cookie(token: str) -> SessionInfo | None:
+    """The live session of a cookie token (from the worker's memory while it holds)."""
+    return _remembered(
+        ("cookie", auth.token_digest(token)),
+        lambda: auth.find_session(get_connection(), token),
+    )
+
+
 def _session_of_credentials(credentials: Credentials) -> SessionInfo | None:
     """The live session these credentials (from this app) opened, when this worker has
-    seen them before: no password hashing, one statement. Cookie-less clients send
-    Basic on every request and must stay in one session (their locks are its)."""
+    seen them before: no password hashing, at most one statement. Cookie-less clients
+    send Basic on every request and must stay in one session (their locks are its)."""
     key = _known_credentials().get(_credentials_digest(credentials))
     if key is None:
         return None
     limits.check_login_allowed()
-    return auth.find_credentials_session(get_connection(), key)
+    return _remembered(
+        ("credentials", key), lambda: auth.find_credentials_session(get_connection(), key)
+    )
+
+
+def _remembered(key: tuple, find: Callable[[], SessionInfo | None]) -> SessionInfo | None:
+    """The session under ``key``: from this worker's memory while the catalog's
+    generation holds and the session has not expired, else from ``find`` (the
+    database), read after the generation so that it may be kept under it.
+
+    A session this worker has met before is counted against its user's budget here, in
+    the same round trip that brings the generation; one it never met costs one more
+    round trip, for the generation alone."""
+    user_id = _session_users().get(key)
+    if user_id is None:
+        current = limits.current_generation()
+    else:
+        current = limits.spend_early(user_id)
+        info = memory.worker_memory().get(current, key)
+        if info is not None and info.expires > utcnow():
+            return info
+    info = find()
+    if info is not None:
+        _session_users().put(key, info.user_id)
+        memory.worker_memory().put(current, key, info)
+    return info
 
 
 def _log_in(credentials: Credentials) -> SessionInfo:
@@ -223,6 +257,7 @@ def _log_in(credentials: Credentials) -> SessionInfo:
         token, info = auth.open_session(db, user, app_read_only, app_id, idle)
         g.new_session_token = token
     _known_credentials().put(_credentials_digest(credentials), key)
+    _session_users().put(("credentials", key), info.user_id)
     return info
 
 
@@ -233,6 +268,30 @@ def _credentials_digest(credentials: Credentials) -> bytes:
 
 def _known_credentials() -> KnownCredentials:
     return current_app.extensions["xmlapi.known_credentials"]
+
+
+def _session_users() -> SessionUsers:
+    return current_app.extensions["xmlapi.session_users"]
+
+
+class SessionUsers:
+    """The user of each session this worker has met (by cookie digest or credentials
+    key): a session's user never changes, so this holds for good, and a request is
+    counted against its user's budget in the round trip that also brings the catalog's
+    generation, before its session is looked at."""
+
+    SIZE = 65536
+
+    def __init__(self):
+        self._users: dict[tuple, int] = {}
+
+    def get(self, key: tuple) -> int | None:
+        return self._users.get(key)
+
+    def put(self, key: tuple, user_id: int) -> None:
+        if len(self._users) >= self.SIZE:
+            self._users.clear()  # rare; each entry is one round trip away
+        self._users[key] = user_id
 
 
 class KnownCredentials:
@@ -306,6 +365,7 @@ def set_cookie(response: Response) -> Response:
     legacy clients cut the value out of the raw header text."""
     token = g.pop("new_session_token", None)
     if token is not None:
+        _session_users().put(("cookie", auth.token_digest(token)), current_identity().user_id)
         attributes = ["Path=/", "HttpOnly", "SameSite=Lax"]
         if request.is_secure or settings().cookie_secure:
             attributes.append("Secure")
@@ -319,6 +379,7 @@ def clear_cookie(response: Response) -> None:
 
 def init_app(app: Flask) -> None:
     app.extensions["xmlapi.known_credentials"] = KnownCredentials()
+    app.extensions["xmlapi.session_users"] = SessionUsers()
     app.before_request(check_origin)
     app.before_request(authenticate)
     limits.init_app(app)  # keyed by user: after authenticate, before the rest

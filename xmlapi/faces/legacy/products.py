@@ -16,6 +16,7 @@ from xmlapi.faces.legacy.common import parse_body, parse_edit_body, xml_response
 from xmlapi.faces.legacy.xml import render
 from xmlapi.http.common import if_match, list_items, photo_store, pricing, renders
 from xmlapi.http.listing import list_bodies
+from xmlapi.http.memory import remembered
 from xmlapi.http.scope import current_scope
 
 bp = Blueprint("products", __name__)
@@ -194,7 +195,9 @@ class DetailAnswer:
 def _detail_response(product_id: int) -> Response:
     """The full render, from the worker's cache when the product has not changed since;
     304 when the client's copy (If-None-Match) is current."""
-    tag = products.version_tag(get_connection(), product_id)
+    tag = remembered(
+        ("tag", product_id), lambda: products.version_tag(get_connection(), product_id)
+    )
     # If-None-Match compares weakly (RFC 9110 13.1.2): W/"tag" matches "tag".
     if request.if_none_match.contains_weak(tag):
         response = Response(status=304)
