@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from tests.conftest import basic
+from tests.test_limits import REDIS_URL
 from tests.test_server import request
 from tests.xmlcheck import check_xml
-from tests.test_limits import REDIS_URL
 from xmlapi import generation
 from xmlapi.catalog import organizations
 from xmlapi.catalog.auth import save_user
