@@ -11,6 +11,7 @@ import redis
 from tests.conftest import basic, client_of
 from tests.helpers import count_statements, create_locked_product
 from tests.test_limits import REDIS_URL, closed_port, failing_app, redis_app  # noqa: F401
+from tests.test_photos import add_photo
 from tests.xmlcheck import check_xml
 from xmlapi import generation
 
@@ -28,7 +29,8 @@ def read(client, path: str, **headers):
 @pytest.fixture
 def workers(redis_app, make_app):  # noqa: F811
     """Two apps on one database and one Redis: two workers of one server."""
-    return make_app(redis_app), make_app(redis_app)
+    settings = redis_app.replace(ratelimit_default="1000/minute")
+    return make_app(settings), make_app(settings)
 
 
 def test_a_read_nothing_changed_makes_no_statement(workers):
@@ -124,3 +126,36 @@ def test_with_redis_down_writes_and_reads_go_on(app, make_app, caplog):
     assert check_xml(read(alice, path).get_data()).findtext("family") == "DOWN"
     assert statements(failing, lambda: read(alice, path)) == 2  # nothing kept
     assert "could not move the catalog's generation on" in caplog.text
+
+
+def test_a_page_of_the_list_is_kept_until_a_write(workers):
+    first, second = workers
+    alice_first, alice_second = client_of(first), client_of(second)
+    product_id = create_locked_product(alice_first, code="L1")
+    path = "/api/products/?count=50"
+    read(alice_second, "/api/")  # logs in: a write
+    assert check_xml(read(alice_second, path).get_data()).get("total_count") == "1"
+    assert statements(second, lambda: read(alice_second, path)) == 0
+    alice_first.put(
+        f"/api/products/{product_id}/", data=b"<product><description>X</description></product>"
+    )
+    create_locked_product(alice_first, code="L2")
+    root = check_xml(read(alice_second, path).get_data())
+    assert root.get("total_count") == "2"
+    assert "X" in [item.findtext("description") for item in root.iter("product")]
+
+
+def test_an_image_is_served_without_a_statement_until_its_photo_goes(workers):
+    first, second = workers
+    alice_first, alice_second = client_of(first), client_of(second)
+    product_id = create_locked_product(alice_first, code="I")
+    photo_id = add_photo(alice_first, product_id)
+    path = f"/api/products/{product_id}/images/{photo_id}/image/"
+    small = {"Accept": "image/*;size=256"}
+    read(alice_second, "/api/")  # logs in: a write
+    body = read(alice_second, path, **small).get_data()
+    assert statements(second, lambda: read(alice_second, path, **small)) == 0
+    assert read(alice_second, path, **small).get_data() == body
+    gone = alice_first.delete(f"/api/products/{product_id}/images/{photo_id}/")
+    assert gone.status_code == 204
+    assert alice_second.get(path, headers=small).status_code == 404
