@@ -159,3 +159,16 @@ def test_an_image_is_served_without_a_statement_until_its_photo_goes(workers):
     gone = alice_first.delete(f"/api/products/{product_id}/images/{photo_id}/")
     assert gone.status_code == 204
     assert alice_second.get(path, headers=small).status_code == 404
+
+
+def test_a_kept_session_is_touched_once_a_minute_and_expires_on_time(workers, clock):
+    first, _ = workers
+    alice = client_of(first)
+    read(alice, "/api/")
+    read(alice, "/api/")
+    clock.advance(seconds=61)
+    assert statements(first, lambda: read(alice, "/api/")) == 1  # its expiry pushed out
+    assert statements(first, lambda: read(alice, "/api/")) == 0  # and kept so
+    clock.advance(seconds=31 * 60)  # past the 30 minute idle timeout
+    alice.environ_base.pop("HTTP_AUTHORIZATION")
+    assert alice.get("/api/").status_code == 401

@@ -6,6 +6,7 @@ only as SHA-256 (a token has 256 random bits, so a fast hash is enough there).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -197,12 +198,13 @@ def find_credentials_session(connection: Connection, key: str) -> SessionInfo | 
 
 def touch(
     connection: Connection, info: SessionInfo, idle: dt.timedelta, every: dt.timedelta
-) -> None:
+) -> SessionInfo | None:
     """Push the session's expiry out, at most once per ``every`` (a write per request
-    would cost more than it is worth). Commits when it writes."""
+    would cost more than it is worth). Commits when it writes, and returns the session
+    as it is now (None when it did not write)."""
     now = utcnow()
     if now - info.last_seen < every:
-        return
+        return None
     # Each worker checks a session it keeps against its own clock and touches it again
     # itself: a later expiry is nothing the other workers need to hear of.
     connection.execute(
@@ -212,6 +214,12 @@ def touch(
         .execution_options(**{generation.UNSEEN: True})
     )
     connection.commit()
+    return dataclasses.replace(info, last_seen=now, expires=now + idle)
+
+
+def alive(info: SessionInfo) -> bool:
+    """Whether a session read a while ago has not expired since (as far as it knows)."""
+    return info.expires > utcnow()
 
 
 def end_session(session: Session, session_id: str) -> None:

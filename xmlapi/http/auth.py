@@ -32,7 +32,6 @@ from xmlapi.catalog.auth import SessionInfo
 from xmlapi.db import get_connection, get_session
 from xmlapi.http import endpoints, limits, memory
 from xmlapi.http.common import settings
-from xmlapi.models.types import utcnow
 
 COOKIE = "LS_SERVER_SESSION_ID"
 TOKEN_PARAMETER = "bearer_token"
@@ -191,8 +190,19 @@ def _cookie_token() -> str | None:
 
 def _use(info: SessionInfo) -> None:
     idle = dt.timedelta(seconds=settings().session_idle_seconds)
-    auth.touch(get_connection(), info, idle, every=min(dt.timedelta(seconds=60), idle / 10))
+    every = min(dt.timedelta(seconds=60), idle / 10)
+    touched = auth.touch(get_connection(), info, idle, every=every)
+    if touched is not None:
+        _remember_touched(touched)
     g.identity = info
+
+
+def _remember_touched(touched: SessionInfo) -> None:
+    """Keep the session touched just now as the worker's memory of it (the same
+    session, later): else every request would touch it again."""
+    kept = g.get("session_kept")
+    if kept is not None and kept[1] == touched.id:
+        memory.worker_memory().put(memory.request_generation(), kept[0], touched)
 
 
 def _session_of_cookie(token: str) -> SessionInfo | None:
@@ -224,13 +234,20 @@ def _remembered(key: tuple, find: Callable[[], SessionInfo | None]) -> SessionIn
     A session this worker has met before is counted against its user's budget here, in
     the same round trip that brings the generation; one it never met costs one more
     round trip, for the generation alone."""
+    info = _remembered_session(key, find)
+    if info is not None:
+        g.session_kept = (key, info.id)
+    return info
+
+
+def _remembered_session(key: tuple, find: Callable[[], SessionInfo | None]) -> SessionInfo | None:
     user_id = _session_users().get(key)
     if user_id is None:
         current = limits.current_generation()
     else:
         current = limits.spend_early(user_id)
         info = memory.worker_memory().get(current, key)
-        if info is not None and info.expires > utcnow():
+        if info is not None and auth.alive(info):
             return info
     info = find()
     if info is not None:
