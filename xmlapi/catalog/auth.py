@@ -196,15 +196,15 @@ def find_credentials_session(connection: Connection, key: str) -> SessionInfo | 
     return info
 
 
-def touch(
-    connection: Connection, info: SessionInfo, idle: dt.timedelta, every: dt.timedelta
-) -> SessionInfo | None:
-    """Push the session's expiry out, at most once per ``every`` (a write per request
-    would cost more than it is worth). Commits when it writes, and returns the session
-    as it is now (None when it did not write)."""
+def touch_due(info: SessionInfo, every: dt.timedelta) -> bool:
+    """Whether the session's expiry is to be pushed out now: at most once per ``every``
+    (a write per request would cost more than it is worth)."""
+    return utcnow() - info.last_seen >= every
+
+
+def touch(connection: Connection, info: SessionInfo, idle: dt.timedelta) -> SessionInfo:
+    """Push the session's expiry out; commits, and returns the session as it is now."""
     now = utcnow()
-    if now - info.last_seen < every:
-        return None
     # Each worker checks a session it keeps against its own clock and touches it again
     # itself: a later expiry is nothing the other workers need to hear of.
     connection.execute(

@@ -190,10 +190,8 @@ def _cookie_token() -> str | None:
 
 def _use(info: SessionInfo) -> None:
     idle = dt.timedelta(seconds=settings().session_idle_seconds)
-    every = min(dt.timedelta(seconds=60), idle / 10)
-    touched = auth.touch(get_connection(), info, idle, every=every)
-    if touched is not None:
-        _remember_touched(touched)
+    if auth.touch_due(info, every=min(dt.timedelta(seconds=60), idle / 10)):
+        _remember_touched(auth.touch(get_connection(), info, idle))
     g.identity = info
 
 
