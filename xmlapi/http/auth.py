@@ -31,9 +31,11 @@ from xmlapi.catalog import auth, organizations
 from xmlapi.catalog.auth import SessionInfo
 from xmlapi.db import get_connection, get_session
 from xmlapi.http import endpoints, limits, memory
+from xmlapi.http.cache import Memo
 from xmlapi.http.common import settings
 
 COOKIE = "LS_SERVER_SESSION_ID"
+SESSION_USERS = 65536  # sessions whose user a worker remembers
 TOKEN_PARAMETER = "bearer_token"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
@@ -285,50 +287,26 @@ def _known_credentials() -> KnownCredentials:
     return current_app.extensions["xmlapi.known_credentials"]
 
 
-def _session_users() -> SessionUsers:
-    return current_app.extensions["xmlapi.session_users"]
-
-
-class SessionUsers:
+def _session_users() -> Memo:
     """The user of each session this worker has met (by cookie digest or credentials
     key): a session's user never changes, so this holds for good, and a request is
     counted against its user's budget in the round trip that also brings the catalog's
     generation, before its session is looked at."""
-
-    SIZE = 65536
-
-    def __init__(self):
-        self._users: dict[tuple, int] = {}
-
-    def get(self, key: tuple) -> int | None:
-        return self._users.get(key)
-
-    def put(self, key: tuple, user_id: int) -> None:
-        if len(self._users) >= self.SIZE:
-            self._users.clear()  # rare; each entry is one round trip away
-        self._users[key] = user_id
+    return current_app.extensions["xmlapi.session_users"]
 
 
-class KnownCredentials:
+class KnownCredentials(Memo):
     """Credentials this worker has checked, as a keyed digest (HMAC-SHA256 with a key of
     this process: nothing here helps anyone guess a password) -> their session key."""
 
     SIZE = 4096
 
     def __init__(self):
+        super().__init__(size=self.SIZE)
         self._secret = secrets.token_bytes(32)
-        self._keys: dict[bytes, str] = {}
 
     def digest(self, text: str) -> bytes:
         return hmac.digest(self._secret, text.encode("utf-8", "surrogatepass"), "sha256")
-
-    def get(self, digest: bytes) -> str | None:
-        return self._keys.get(digest)
-
-    def put(self, digest: bytes, key: str) -> None:
-        if len(self._keys) >= self.SIZE:
-            self._keys.clear()  # rare; every entry is one slow hash away
-        self._keys[digest] = key
 
 
 def _app_id() -> str | None:
@@ -394,7 +372,7 @@ def clear_cookie(response: Response) -> None:
 
 def init_app(app: Flask) -> None:
     app.extensions["xmlapi.known_credentials"] = KnownCredentials()
-    app.extensions["xmlapi.session_users"] = SessionUsers()
+    app.extensions["xmlapi.session_users"] = Memo(size=SESSION_USERS)
     app.before_request(check_origin)
     app.before_request(authenticate)
     limits.init_app(app)  # keyed by user: after authenticate, before the rest
