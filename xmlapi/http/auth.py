@@ -241,7 +241,8 @@ def _remembered(key: tuple, find: Callable[[], SessionInfo | None]) -> SessionIn
 
 
 def _remembered_session(key: tuple, find: Callable[[], SessionInfo | None]) -> SessionInfo | None:
-    user_id = _session_users().get(key)
+    users = _session_users()
+    user_id = users.get(key)
     if user_id is None:
         current = limits.current_generation()
     else:
@@ -251,7 +252,7 @@ def _remembered_session(key: tuple, find: Callable[[], SessionInfo | None]) -> S
             return info
     info = find()
     if info is not None:
-        _session_users().put(key, info.user_id)
+        users.put(key, info.user_id)
         memory.worker_memory().put(current, key, info)
     return info
 

@@ -36,8 +36,11 @@ def remembered(key: Hashable, read: Callable[[], T], current: bytes | None = Non
     ``read`` must run after the generation was learned."""
     if current is None:
         current = request_generation()
-    found = worker_memory().get(current, key)
+        if current is None:  # no Redis: nothing is kept
+            return read()
+    kept = worker_memory()
+    found = kept.get(current, key)
     if found is None:
         found = read()
-        worker_memory().put(current, key, found)
+        kept.put(current, key, found)
     return found
