@@ -274,13 +274,18 @@ def renew_state(app, settings: Settings) -> bool:
     face, so whatever the factory adds is renewed too. False when the middleware of
     the two apps differ in shape (the test then needs an app of its own)."""
     engine = app.extensions["xmlapi.engine"]
-    if settings.database_url != app.extensions["xmlapi.settings"].database_url:
+    kept = app.extensions["xmlapi.settings"]
+    # The kept engine moves the generation of the rate limits' Redis on, or none.
+    if (settings.database_url, settings.ratelimit_storage) != (
+        kept.database_url,
+        kept.ratelimit_storage,
+    ):
         return False
     # The donor's state (a database photo store, say) must use the app's kept engine.
     with (
         mock.patch.object(http, "add_face", lambda app, face: None),
         mock.patch.object(migrate, "check_schema", lambda engine: None),
-        mock.patch.object(db, "make_engine", lambda url: engine),
+        mock.patch.object(db, "make_engine", lambda url, generation=None: engine),
     ):
         donor = create_app(settings)
     routes = [rule.rule for rule in donor.url_map.iter_rules()]

@@ -233,3 +233,23 @@ def test_no_secret_reaches_any_log_line(make_app, settings):
             assert secret not in captured, (log_format, secret)
         assert "[redacted]" in captured
     logs.configure(settings)
+
+
+def test_a_file_the_server_wraps_stays_its_wrapper_for_sendfile(tmp_path):
+    """The outermost layer must not hide a wsgi.file_wrapper answer from the server
+    (gunicorn sends such a file with sendfile), and still hears when it is closed."""
+    from gunicorn.http.wsgi import FileWrapper
+
+    from xmlapi.operating.requests import closing
+
+    stream = (tmp_path / "scale.jpg").open("wb+")
+    answer = FileWrapper(stream)
+    closed = []
+    kept = closing({"wsgi.file_wrapper": FileWrapper}, answer, lambda: closed.append(1))
+    assert kept is answer
+    kept.close()
+    assert stream.closed and closed == [1]
+    other = closing({"wsgi.file_wrapper": FileWrapper}, [b"x"], lambda: closed.append(2))
+    assert list(other) == [b"x"] and other is not answer
+    other.close()
+    assert closed == [1, 2]

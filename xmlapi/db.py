@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, MetaData, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from xmlapi import textfold
+from xmlapi.generation import Generation, watch
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +30,20 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine; SQLite gets foreign keys, WAL and the fold function."""
+def make_engine(url: str, generation: Generation | None = None) -> Engine:
+    """Create the engine; SQLite gets foreign keys, WAL and the fold function. Its
+    writes move ``generation`` on (the catalog's, in Redis), when there is one."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)
-        return engine
+    else:
+        engine = _postgresql_engine(url)
+    if generation is not None:
+        watch(engine, generation)
+    return engine
+
+
+def _postgresql_engine(url: str) -> Engine:
     engine = create_engine(url, pool_size=5, max_overflow=10)
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", functools.partial(_ping_when_idle, engine.dialect))

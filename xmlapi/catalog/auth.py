@@ -6,6 +6,7 @@ only as SHA-256 (a token has 256 random bits, so a fast hash is enough there).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -18,6 +19,7 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from xmlapi import generation
 from xmlapi.catalog import organizations
 from xmlapi.models import ApiSession, App, User
 from xmlapi.models.types import utcnow
@@ -194,18 +196,30 @@ def find_credentials_session(connection: Connection, key: str) -> SessionInfo | 
     return info
 
 
-def touch(
-    connection: Connection, info: SessionInfo, idle: dt.timedelta, every: dt.timedelta
-) -> None:
-    """Push the session's expiry out, at most once per ``every`` (a write per request
-    would cost more than it is worth). Commits when it writes."""
+def touch_due(info: SessionInfo, every: dt.timedelta) -> bool:
+    """Whether the session's expiry is to be pushed out now: at most once per ``every``
+    (a write per request would cost more than it is worth)."""
+    return utcnow() - info.last_seen >= every
+
+
+def touch(connection: Connection, info: SessionInfo, idle: dt.timedelta) -> SessionInfo:
+    """Push the session's expiry out; commits, and returns the session as it is now."""
     now = utcnow()
-    if now - info.last_seen < every:
-        return
+    # Each worker checks a session it keeps against its own clock and touches it again
+    # itself: a later expiry is nothing the other workers need to hear of.
     connection.execute(
-        update(ApiSession).where(ApiSession.id == info.id).values(last_seen=now, expires=now + idle)
+        update(ApiSession)
+        .where(ApiSession.id == info.id)
+        .values(last_seen=now, expires=now + idle)
+        .execution_options(**{generation.UNSEEN: True})
     )
     connection.commit()
+    return dataclasses.replace(info, last_seen=now, expires=now + idle)
+
+
+def alive(info: SessionInfo) -> bool:
+    """Whether a session read a while ago has not expired since (as far as it knows)."""
+    return info.expires > utcnow()
 
 
 def end_session(session: Session, session_id: str) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from xmlapi import generation
 from xmlapi.catalog.errors import NotFound
 from xmlapi.models import ApiToken, Membership, Organization, Product, User
 from xmlapi.models.organizations import DEFAULT_ORGANIZATION
@@ -220,5 +221,6 @@ def note_use(connection: Connection, info: TokenInfo, every: dt.timedelta) -> No
     now = utcnow()
     if info.last_used is not None and now - info.last_used < every:
         return
-    connection.execute(update(ApiToken).where(ApiToken.id == info.id).values(last_used=now))
+    statement = update(ApiToken).where(ApiToken.id == info.id).values(last_used=now)
+    connection.execute(statement.execution_options(**{generation.UNSEEN: True}))
     connection.commit()

@@ -340,8 +340,9 @@ def store_named(kind: str, settings: Settings, engine: Engine | None = None) -> 
     from xmlapi.catalog.photo_db_store import DatabaseStore, ReadCache
 
     if engine is None:
+        from xmlapi import generation
         from xmlapi.db import make_engine
 
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, generation.from_settings(settings))
     cache = ReadCache(Path(settings.data_dir) / "photo-cache", settings.photo_cache_bytes)
     return DatabaseStore(engine=engine, cache=cache)

@@ -20,6 +20,7 @@ import hmac
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -29,10 +30,12 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 from xmlapi.catalog import auth, organizations
 from xmlapi.catalog.auth import SessionInfo
 from xmlapi.db import get_connection, get_session
-from xmlapi.http import endpoints, limits
+from xmlapi.http import endpoints, limits, memory
+from xmlapi.http.cache import Memo
 from xmlapi.http.common import settings
 
 COOKIE = "LS_SERVER_SESSION_ID"
+SESSION_USERS = 65536  # sessions whose user a worker remembers
 TOKEN_PARAMETER = "bearer_token"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
@@ -81,8 +84,7 @@ def authenticate() -> None:
             return
     credentials = _credentials()
     token = _cookie_token()
-    connection = get_connection()
-    info = auth.find_session(connection, token) if token else None
+    info = _session_of_cookie(token) if token else None
     if info is not None and (credentials is None or credentials.name == info.user_name):
         _check_app_of_session(info)
         _use(info)
@@ -190,19 +192,69 @@ def _cookie_token() -> str | None:
 
 def _use(info: SessionInfo) -> None:
     idle = dt.timedelta(seconds=settings().session_idle_seconds)
-    auth.touch(get_connection(), info, idle, every=min(dt.timedelta(seconds=60), idle / 10))
+    if auth.touch_due(info, every=min(dt.timedelta(seconds=60), idle / 10)):
+        _remember_touched(auth.touch(get_connection(), info, idle))
     g.identity = info
+
+
+def _remember_touched(touched: SessionInfo) -> None:
+    """Keep the session touched just now as the worker's memory of it (the same
+    session, later): else every request would touch it again."""
+    kept = g.get("session_kept")
+    if kept is not None and kept[1] == touched.id:
+        memory.worker_memory().put(memory.request_generation(), kept[0], touched)
+
+
+def _session_of_cookie(token: str) -> SessionInfo | None:
+    """The live session of a cookie token (from the worker's memory while it holds)."""
+    return _remembered(
+        ("cookie", auth.token_digest(token)),
+        lambda: auth.find_session(get_connection(), token),
+    )
 
 
 def _session_of_credentials(credentials: Credentials) -> SessionInfo | None:
     """The live session these credentials (from this app) opened, when this worker has
-    seen them before: no password hashing, one statement. Cookie-less clients send
-    Basic on every request and must stay in one session (their locks are its)."""
+    seen them before: no password hashing, at most one statement. Cookie-less clients
+    send Basic on every request and must stay in one session (their locks are its)."""
     key = _known_credentials().get(_credentials_digest(credentials))
     if key is None:
         return None
     limits.check_login_allowed()
-    return auth.find_credentials_session(get_connection(), key)
+    return _remembered(
+        ("credentials", key), lambda: auth.find_credentials_session(get_connection(), key)
+    )
+
+
+def _remembered(key: tuple, find: Callable[[], SessionInfo | None]) -> SessionInfo | None:
+    """The session under ``key``: from this worker's memory while the catalog's
+    generation holds and the session has not expired, else from ``find`` (the
+    database), read after the generation so that it may be kept under it.
+
+    A session this worker has met before is counted against its user's budget here, in
+    the same round trip that brings the generation; one it never met costs one more
+    round trip, for the generation alone."""
+    info = _remembered_session(key, find)
+    if info is not None:
+        g.session_kept = (key, info.id)
+    return info
+
+
+def _remembered_session(key: tuple, find: Callable[[], SessionInfo | None]) -> SessionInfo | None:
+    users = _session_users()
+    user_id = users.get(key)
+    if user_id is None:
+        current = limits.current_generation()
+    else:
+        current = limits.spend_early(user_id)
+        info = memory.worker_memory().get(current, key)
+        if info is not None and auth.alive(info):
+            return info
+    info = find()
+    if info is not None:
+        users.put(key, info.user_id)
+        memory.worker_memory().put(current, key, info)
+    return info
 
 
 def _log_in(credentials: Credentials) -> SessionInfo:
@@ -223,6 +275,7 @@ def _log_in(credentials: Credentials) -> SessionInfo:
         token, info = auth.open_session(db, user, app_read_only, app_id, idle)
         g.new_session_token = token
     _known_credentials().put(_credentials_digest(credentials), key)
+    _session_users().put(("credentials", key), info.user_id)
     return info
 
 
@@ -235,26 +288,26 @@ def _known_credentials() -> KnownCredentials:
     return current_app.extensions["xmlapi.known_credentials"]
 
 
-class KnownCredentials:
+def _session_users() -> Memo:
+    """The user of each session this worker has met (by cookie digest or credentials
+    key): a session's user never changes, so this holds for good, and a request is
+    counted against its user's budget in the round trip that also brings the catalog's
+    generation, before its session is looked at."""
+    return current_app.extensions["xmlapi.session_users"]
+
+
+class KnownCredentials(Memo):
     """Credentials this worker has checked, as a keyed digest (HMAC-SHA256 with a key of
     this process: nothing here helps anyone guess a password) -> their session key."""
 
     SIZE = 4096
 
     def __init__(self):
+        super().__init__(size=self.SIZE)
         self._secret = secrets.token_bytes(32)
-        self._keys: dict[bytes, str] = {}
 
     def digest(self, text: str) -> bytes:
         return hmac.digest(self._secret, text.encode("utf-8", "surrogatepass"), "sha256")
-
-    def get(self, digest: bytes) -> str | None:
-        return self._keys.get(digest)
-
-    def put(self, digest: bytes, key: str) -> None:
-        if len(self._keys) >= self.SIZE:
-            self._keys.clear()  # rare; every entry is one slow hash away
-        self._keys[digest] = key
 
 
 def _app_id() -> str | None:
@@ -306,6 +359,7 @@ def set_cookie(response: Response) -> Response:
     legacy clients cut the value out of the raw header text."""
     token = g.pop("new_session_token", None)
     if token is not None:
+        _session_users().put(("cookie", auth.token_digest(token)), current_identity().user_id)
         attributes = ["Path=/", "HttpOnly", "SameSite=Lax"]
         if request.is_secure or settings().cookie_secure:
             attributes.append("Secure")
@@ -319,6 +373,7 @@ def clear_cookie(response: Response) -> None:
 
 def init_app(app: Flask) -> None:
     app.extensions["xmlapi.known_credentials"] = KnownCredentials()
+    app.extensions["xmlapi.session_users"] = Memo(size=SESSION_USERS)
     app.before_request(check_origin)
     app.before_request(authenticate)
     limits.init_app(app)  # keyed by user: after authenticate, before the rest

@@ -54,3 +54,20 @@ class RenderCache:
             self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
+
+
+class Memo:
+    """Answers that hold for good, up to ``size`` of them: emptied whole when full (rare;
+    each entry is one statement or round trip away)."""
+
+    def __init__(self, *, size: int):
+        self.size = size
+        self._items: dict[Hashable, object] = {}
+
+    def get(self, key: Hashable):
+        return self._items.get(key)
+
+    def put(self, key: Hashable, value: object) -> None:
+        if len(self._items) >= self.size:
+            self._items.clear()
+        self._items[key] = value

@@ -11,6 +11,7 @@ from werkzeug.wsgi import wrap_file
 from xmlapi.catalog import photos
 from xmlapi.db import get_connection, get_session
 from xmlapi.http.common import decode_limits, photo_store, settings
+from xmlapi.http.memory import remembered
 from xmlapi.models import ProductPhoto
 
 CHUNK = 64 * 1024
@@ -24,7 +25,11 @@ def image_response(
     product_id: int, photo_id: int, size: str, formats: Iterable[str] = ()
 ) -> Response:
     """Scale ``size`` of the photo (in the first of ``formats`` it has), streamed."""
-    scale = photos.scale_of(get_connection(), product_id, photo_id, size, formats)
+    formats = tuple(formats)
+    scale = remembered(
+        ("scale", product_id, photo_id, size, formats),
+        lambda: photos.scale_of(get_connection(), product_id, photo_id, size, formats),
+    )
     if request.if_none_match.contains_weak(scale.digest):
         return _image_headers(Response(status=304), scale)  # the file is not even opened
     stored = photos.open_scale(photo_store(), scale)

@@ -28,7 +28,9 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage, Storage, storage_from_string
 from werkzeug.exceptions import TooManyRequests
 
-from xmlapi.http import endpoints
+from xmlapi import generation
+from xmlapi.generation import WorkerMemory
+from xmlapi.http import endpoints, memory
 from xmlapi.settings import Settings
 
 NAMESPACE = "xmlapi"
@@ -39,6 +41,8 @@ LIGHT_FACTOR = 20
 # After a storage failure, how long counting stays in memory before the storage is
 # tried again (and how often the failure is logged at most).
 RETRY_SECONDS = 10.0
+# Entries (sessions, product tags, pages) a worker keeps at one generation.
+MEMORY_SIZE = 16384
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -108,29 +112,49 @@ class FailOpenStorage:
         )
 
 
-# INCR, its window's expiry when it opens it, and the time left: one round trip to Redis
-# where `limits` makes two (its incr script, then TTL). The key is the one `limits` uses.
-_COUNT_AND_TTL = """
+# INCR, its window's expiry when it opens it, the time left and the catalog's generation
+# (see xmlapi.generation): one round trip to Redis where `limits` makes two (its incr
+# script, then TTL) and the worker's memory would need a third. The count's key is the
+# one `limits` uses.
+_COUNT_AND_TTL = (
+    generation.CURRENT
+    + """
 local used = redis.call('INCRBY', KEYS[1], 1)
 if used == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return {used, redis.call('TTL', KEYS[1])}
+return {used, redis.call('TTL', KEYS[1]), current_generation(KEYS[2])}
 """
+)
+_GENERATION = generation.CURRENT + "return current_generation(KEYS[1])"
 
 
-def count_and_expiry(storage: Storage, key: str, expiry: int) -> tuple[int, float]:
+def count_and_expiry(storage: Storage, key: str, expiry: int) -> tuple[int, float, bytes | None]:
     """Count one hit on ``key`` (a window of ``expiry`` seconds opens with the first):
-    the count, and when the window ends (epoch seconds)."""
+    the count, when the window ends (epoch seconds), and the catalog's generation (None
+    without Redis)."""
     if not isinstance(storage, RedisStorage):
-        return storage.incr(key, expiry), storage.get_expiry(key)
-    script = getattr(storage, "xmlapi_count_and_ttl", None)
+        return storage.incr(key, expiry), storage.get_expiry(key), None
+    keys = [storage.prefixed_key(key), generation.KEY]
+    used, ttl, current = _run(storage, "xmlapi_count_and_ttl", _COUNT_AND_TTL, keys, [expiry])
+    return int(used), max(int(ttl), 0) + time.time(), current
+
+
+def generation_of(storage: Storage) -> bytes | None:
+    """The catalog's generation alone (None without Redis)."""
+    if not isinstance(storage, RedisStorage):
+        return None
+    return _run(storage, "xmlapi_generation", _GENERATION, [generation.KEY], [])
+
+
+def _run(storage: RedisStorage, name: str, source: str, keys: list, args: list):
+    """Run a script of ours on the storage's connection (registered once, as ``name``)."""
+    script = getattr(storage, name, None)
     if script is None:
-        script = storage.get_connection().register_script(_COUNT_AND_TTL)
-        storage.xmlapi_count_and_ttl = script
+        script = storage.get_connection().register_script(source)
+        setattr(storage, name, script)
     try:
-        used, ttl = script([storage.prefixed_key(key)], [expiry])
+        return script(keys, args)
     except storage.base_exceptions as exc:
         raise StorageError(exc) from exc
-    return int(used), max(int(ttl), 0) + time.time()
 
 
 class RateLimits:
@@ -144,20 +168,27 @@ class RateLimits:
         )
         self.failed_login = parse(settings.ratelimit_failed_login)
 
-    def spend(self, caller: str, light: bool = False) -> tuple[bool, Budget]:
-        """Count one request of ``caller``: whether it is within budget, and what is left.
-        A ``light`` request counts against the caller's light budget instead.
+    def spend(self, caller: str, light: bool = False) -> tuple[bool, Budget, bytes | None]:
+        """Count one request of ``caller``: whether it is within budget, what is left,
+        and the catalog's generation (None without Redis, or while it fails). A
+        ``light`` request counts against the caller's light budget instead.
 
         This is the fixed-window strategy's own ``hit``, done on the storage directly so
-        that the count it returns gives the remaining budget: two storage calls a
-        request instead of four (each a round trip with Redis).
+        that the count it returns gives the remaining budget: one round trip to Redis a
+        request instead of four.
         """
         item = self.light if light else self.default
         key = item.key_for(NAMESPACE, caller)
         expiry = item.get_expiry()
-        used, reset_at = self.storage.call(lambda storage: count_and_expiry(storage, key, expiry))
+        used, reset_at, current = self.storage.call(
+            lambda storage: count_and_expiry(storage, key, expiry)
+        )
         budget = Budget(item.amount, max(0, item.amount - used), reset_at)
-        return used <= item.amount, budget
+        return used <= item.amount, budget, current
+
+    def generation(self) -> bytes | None:
+        """The catalog's generation now (None without Redis, or while it fails)."""
+        return self.storage.call(generation_of)
 
     def login_allowed(self, address: str) -> bool:
         """Whether ``address`` is within its login budget (without spending any)."""
@@ -222,13 +253,34 @@ def refund_login() -> None:
 
 
 def spend() -> None:
-    """Before every authenticated /api request: count it against the caller's budget."""
+    """Before every authenticated /api request: count it against the caller's budget
+    (unless ``spend_early`` counted it already)."""
     identity = g.get("identity")
     if identity is None:
         return
-    allowed, g.budget = _limits().spend(f"user:{identity.user_id}", light=_light())
+    if g.get("spent_for") == identity.user_id:
+        allowed = g.spent_within
+    else:
+        allowed, g.budget, current = _limits().spend(f"user:{identity.user_id}", light=_light())
+        memory.learn(current)
     if not allowed:
         raise TooManyRequests("Too many requests; slow down.", retry_after=g.budget.retry_after)
+
+
+def spend_early(user_id: int) -> bytes | None:
+    """Count the request against the budget of ``user_id`` while its session is still
+    being checked, for the catalog's generation that comes with the count (the worker's
+    memory of that session needs it first); returns it. The 429 comes from ``spend``,
+    once the caller is known."""
+    g.spent_within, g.budget, current = _limits().spend(f"user:{user_id}", light=_light())
+    g.spent_for = user_id
+    return memory.learn(current)
+
+
+def current_generation() -> bytes | None:
+    """The catalog's generation alone (None without Redis): for a request that has not
+    been counted yet and is about to read rows the worker may keep."""
+    return memory.learn(_limits().generation())
 
 
 def _light() -> bool:
@@ -261,6 +313,7 @@ def add_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     app.extensions["xmlapi.limits"] = RateLimits(settings=app.extensions["xmlapi.settings"])
+    app.extensions[memory.EXTENSION] = WorkerMemory(size=MEMORY_SIZE)
     app.before_request(spend)
     app.after_request(add_headers)
     app.after_request(charge_full_answers)

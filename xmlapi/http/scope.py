@@ -15,6 +15,7 @@ from xmlapi.catalog.errors import NotFound
 from xmlapi.catalog.organizations import Scope
 from xmlapi.db import get_connection
 from xmlapi.http.auth import is_token
+from xmlapi.http.cache import Memo
 
 
 def current_scope() -> Scope:
@@ -48,27 +49,14 @@ def _organization_of_request(identity: SessionInfo) -> int:
     return asked
 
 
-class ProductOrganizations:
-    """Each worker's memory of which organization a product belongs to: products never
-    move and ids are never reused, so an answer holds for good (a product deleted since
-    is answered 404 by the view)."""
-
-    SIZE = 65536
-
-    def __init__(self) -> None:
-        self._organizations: dict[int, int] = {}
-
-    def get(self, product_id: int) -> int | None:
-        return self._organizations.get(product_id)
-
-    def put(self, product_id: int, organization_id: int) -> None:
-        if len(self._organizations) >= self.SIZE:
-            self._organizations.clear()  # rare; every entry is one indexed statement away
-        self._organizations[product_id] = organization_id
+# Each worker's memory of which organization a product belongs to: products never move
+# and ids are never reused, so an answer holds for good (a product deleted since is
+# answered 404 by the view).
+PRODUCT_ORGANIZATIONS = 65536
 
 
 def _organization_of(product_id: int) -> int | None:
-    known: ProductOrganizations = current_app.extensions["xmlapi.product_organizations"]
+    known: Memo = current_app.extensions["xmlapi.product_organizations"]
     organization_id = known.get(product_id)
     if organization_id is None:
         organization_id = organizations.organization_of(get_connection(), product_id)
@@ -78,5 +66,5 @@ def _organization_of(product_id: int) -> int | None:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["xmlapi.product_organizations"] = ProductOrganizations()
+    app.extensions["xmlapi.product_organizations"] = Memo(size=PRODUCT_ORGANIZATIONS)
     app.before_request(scope_request)

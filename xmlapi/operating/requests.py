@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable
 
 from flask import Flask, Response, g, request
 from werkzeug.wsgi import ClosingIterator
@@ -55,7 +56,7 @@ class RequestContext:
             REQUEST_ID.set(None)
 
         try:
-            return ClosingIterator(self.app(environ, start), done)
+            return closing(environ, self.app(environ, start), done)
         except BaseException:
             REQUEST_ID.set(None)
             raise
@@ -88,6 +89,26 @@ class RequestContext:
                 extra=fields,
             )
             access_log.handle(record)
+
+
+def closing(environ, answer, done: Callable[[], None]):
+    """``answer`` with ``done`` called when the server closes it. A file the server's
+    ``wsgi.file_wrapper`` wraps stays that wrapper, so that the server still sends it
+    with sendfile (an iterator around it would have every chunk read into Python)."""
+    file_wrapper = environ.get("wsgi.file_wrapper")
+    if file_wrapper is None or not isinstance(answer, file_wrapper):
+        return ClosingIterator(answer, done)
+    close_file = getattr(answer, "close", None)
+
+    def close() -> None:
+        try:
+            if close_file is not None:
+                close_file()
+        finally:
+            done()
+
+    answer.close = close
+    return answer
 
 
 def note_request(response: Response) -> Response:

@@ -16,6 +16,7 @@ from xmlapi.faces.legacy.common import parse_body, parse_edit_body, xml_response
 from xmlapi.faces.legacy.xml import render
 from xmlapi.http.common import if_match, list_items, photo_store, pricing, renders
 from xmlapi.http.listing import list_bodies
+from xmlapi.http.memory import remembered
 from xmlapi.http.scope import current_scope
 
 bp = Blueprint("products", __name__)
@@ -49,15 +50,20 @@ WHOLE_PAGE = 1000
 def list_products() -> Response:
     rules = pricing()
     query = list_query(rules)  # a bad query is a 400 before anything is streamed
-    # Counting before the first byte also runs the filter once: whatever the database
-    # makes of it answers as XML, not as a broken stream.
-    total = listing.count(get_connection(), query)
+    if query.after is None and query.count is not None and query.count <= WHOLE_PAGE:
+        key = ("products", query.organization_id, request.query_string)
+        body = remembered(key, lambda: b"".join(_list_document(query, rules, _total(query))))
+        return Response(body, content_type=render.CONTENT_TYPE)
+    total = _total(query)
     if query.after is not None:
         return _keyset_page(query, rules, total)
-    if query.count is not None and query.count <= WHOLE_PAGE:
-        body = b"".join(_list_document(query, rules, total))
-        return Response(body, content_type=render.CONTENT_TYPE)
     return xml_stream(_list_document(query, rules, total))
+
+
+def _total(query: listing.ListQuery) -> int:
+    # Counting before the first byte also runs the filter once: whatever the database
+    # makes of it answers as XML, not as a broken stream.
+    return listing.count(get_connection(), query)
 
 
 def _list_document(query: listing.ListQuery, rules: Pricing, total: int) -> Iterator[bytes]:
@@ -194,7 +200,9 @@ class DetailAnswer:
 def _detail_response(product_id: int) -> Response:
     """The full render, from the worker's cache when the product has not changed since;
     304 when the client's copy (If-None-Match) is current."""
-    tag = products.version_tag(get_connection(), product_id)
+    tag = remembered(
+        ("tag", product_id), lambda: products.version_tag(get_connection(), product_id)
+    )
     # If-None-Match compares weakly (RFC 9110 13.1.2): W/"tag" matches "tag".
     if request.if_none_match.contains_weak(tag):
         response = Response(status=304)

@@ -1,0 +1,116 @@
+"""Which statements move the catalog's generation on (``xmlapi.generation.watch``), and
+when: after the connection that wrote goes back to the pool; reads and a session's
+last-use never do; a bump that failed is owed until it goes through."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import redis
+from sqlalchemy import text
+
+from xmlapi import generation
+from xmlapi.db import make_engine
+
+
+class Counter:
+    """A generation that counts its bumps (and can fail, as an unreachable Redis)."""
+
+    def __init__(self):
+        self.bumps = 0
+        self.failing = False
+        self.owed = False
+
+    def bump(self) -> None:
+        if self.failing:
+            self.owed = True
+            return
+        self.bumps += 1
+        self.owed = False
+
+
+@pytest.fixture
+def watched(tmp_path):
+    counter = Counter()
+    engine = make_engine(f"sqlite:///{tmp_path / 'g.db'}", counter)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (n INTEGER)"))
+    counter.bumps = 0
+    yield engine, counter
+    engine.dispose()
+
+
+def run(engine, statement: str, **options) -> None:
+    with engine.connect() as connection:
+        connection.execute(text(statement).execution_options(**options))
+        connection.commit()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["SELECT n FROM t", "  select count(*) from t", "PRAGMA foreign_keys"],
+)
+def test_reads_do_not_move_it(watched, statement):
+    engine, counter = watched
+    run(engine, statement)
+    assert counter.bumps == 0
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT INTO t VALUES (1)",
+        "UPDATE t SET n = 2",
+        "DELETE FROM t",
+        # a statement that starts as a query may write in its CTEs (the feed's seal)
+        "WITH x AS (SELECT 1 AS n) INSERT INTO t SELECT n FROM x",
+    ],
+)
+def test_writes_move_it_once_the_connection_is_back(watched, statement):
+    engine, counter = watched
+    with engine.connect() as connection:
+        connection.execute(text(statement))
+        connection.commit()
+        assert counter.bumps == 0  # not before the connection is given back
+    assert counter.bumps == 1
+
+
+def test_a_write_marked_unseen_does_not_move_it(watched):
+    engine, counter = watched
+    run(engine, "UPDATE t SET n = 3", **{generation.UNSEEN: True})
+    assert counter.bumps == 0
+
+
+def test_a_failed_bump_is_owed_until_it_goes_through(watched):
+    engine, counter = watched
+    counter.failing = True
+    run(engine, "INSERT INTO t VALUES (1)")
+    assert counter.owed and counter.bumps == 0
+    counter.failing = False
+    run(engine, "SELECT n FROM t")  # any later use of the database pays the debt
+    assert counter.bumps == 1 and not counter.owed
+
+
+def test_a_real_generation_logs_a_failure_once_and_never_raises(caplog):
+    unreachable = generation.Generation("redis://127.0.0.1:1", timeout=0.1)
+    caplog.set_level(logging.ERROR, logger="xmlapi.generation")
+    unreachable.bump()
+    unreachable.bump()
+    assert unreachable.owed
+    assert caplog.text.count("could not move the catalog's generation on") == 1
+
+
+def test_without_redis_there_is_no_generation(settings):
+    assert generation.from_settings(settings) is None
+    with_redis = settings.replace(ratelimit_storage="redis://127.0.0.1:6379")
+    assert isinstance(generation.from_settings(with_redis), generation.Generation)
+
+
+def test_a_bump_moves_the_counter_in_redis():
+    from tests.test_limits import REDIS_URL
+
+    client = redis.Redis.from_url(REDIS_URL)
+    before = int(client.get(generation.KEY) or 0)
+    generation.Generation(REDIS_URL, timeout=1).bump()
+    assert int(client.get(generation.KEY)) > before
