@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import client_of
-from tests.helpers import lock
+from tests.helpers import document, lock, xml
 from tests.pim_helpers import get, upsert
 from tests.test_pim import CHILD_RELATED, MINIMAL
 
@@ -445,6 +445,27 @@ def test_related_products_keep_their_relationship_and_status(client):
     )
     [down] = _detail(client, product_id, parts="parent_related_products")["parent_related_products"]
     assert down["id"] == other and down["relationship_code"] == "relationship_1"
+
+
+def test_an_xml_put_of_the_related_products_keeps_their_relationship_and_status(client):
+    # The XML face neither shows nor sends them: rewriting the list there must not lose
+    # what the PIM face said of a relation it keeps; a relation it drops goes.
+    child = upsert(client, {"code": "child_product_code_1"})["id"]
+    other = upsert(client, {"code": "other"})["id"]
+    product_id = upsert(client, CHILD_RELATED)["id"]
+    lock(client, product_id)
+    related = [{"product": {"@id": child}, "quantity": "3"}, {"product": {"@id": other}}]
+    body = document("product", {"related_products": {"related_product": related}})
+    response = client.put(f"/api/products/{product_id}/", data=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    links = _detail(client, product_id, parts="child_related_products")["child_related_products"]
+    by_id = {link["id"]: link for link in links}
+    assert (by_id[child]["relationship_code"], by_id[child]["status"]) == (
+        "relationship_1",
+        "inactive",
+    )
+    assert by_id[other]["status"] is None
+    assert xml(response).find("related_products/related_product/quantity").text == "3.0000000"
 
 
 @pytest.mark.parametrize(

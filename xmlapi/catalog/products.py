@@ -411,11 +411,22 @@ def _replace_related(session: Session, product: Product, relations: list[dict]) 
             "A product cannot be related to itself.",
             {"related": "Names the product itself."},
         )
+    # What the PIM face says of a relation (its relationship and status) outlives a
+    # rewrite of the list by a face that does not carry it, for the relations kept.
+    kept = {
+        row.related_id: {"relationship_id": row.relationship_id, "status": row.status}
+        for row in session.execute(
+            select(
+                RelatedProduct.related_id, RelatedProduct.relationship_id, RelatedProduct.status
+            ).where(RelatedProduct.product_id == product.id)
+        )
+    }
     session.execute(
         RelatedProduct.__table__.delete().where(RelatedProduct.product_id == product.id)
     )
     session.add_all(
-        RelatedProduct(product_id=product.id, position=i, **r) for i, r in enumerate(relations)
+        RelatedProduct(product_id=product.id, position=i, **(kept.get(r["related_id"], {}) | r))
+        for i, r in enumerate(relations)
     )
 
 
