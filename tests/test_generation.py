@@ -5,6 +5,7 @@ last-use never do; a bump that failed is owed until it goes through."""
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 import redis
@@ -99,6 +100,34 @@ def test_a_real_generation_logs_a_failure_once_and_never_raises(caplog):
     unreachable.bump()
     assert unreachable.owed
     assert caplog.text.count("could not move the catalog's generation on") == 1
+    unreachable._bump = lambda keys: 1  # Redis is back: the retrying thread stops
+    deadline = time.monotonic() + 5
+    while unreachable.owed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not unreachable.owed
+
+
+def test_an_owed_bump_is_retried_until_redis_takes_it_without_another_request(monkeypatch):
+    # A worker that kept its memory through an outage trusts the counter as soon as
+    # Redis answers again: the bump must not wait for this process's next request.
+    real = generation.Generation("redis://127.0.0.1:6379", timeout=0.1)
+    monkeypatch.setattr(real, "RETRY_SECONDS", 0.01)
+    attempts = []
+
+    def flaky(keys):
+        attempts.append(keys)
+        if len(attempts) < 4:
+            raise redis.ConnectionError("unreachable")
+        return 1
+
+    monkeypatch.setattr(real, "_bump", flaky)
+    real.bump()  # fails: owed, and a thread takes over
+    deadline = time.monotonic() + 5
+    while real.owed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not real.owed and len(attempts) == 4
+    real.bump()
+    assert len(attempts) == 5  # no retry left running: one call, one attempt
 
 
 def test_without_redis_there_is_no_generation(settings):

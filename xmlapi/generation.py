@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Hashable
 
@@ -54,6 +55,12 @@ return redis.call('INCR', KEYS[1])
 class Generation:
     """The counter's writer side: ``bump`` after a write has committed."""
 
+    # How often a bump Redis refused is tried again, by a thread of its own: a worker
+    # that kept its memory through an outage (it served nothing meanwhile) trusts the
+    # counter again as soon as Redis answers, so an owed bump must not wait for this
+    # process's next request.
+    RETRY_SECONDS = 0.05
+
     def __init__(self, redis_url: str, *, timeout: float):
         import redis
 
@@ -62,12 +69,17 @@ class Generation:
         )
         self._bump = self._client.register_script(_BUMP)
         # A bump that failed is owed: tried again after each later use of the database
-        # in this process, until Redis takes it.
+        # in this process, and every RETRY_SECONDS by a thread, until Redis takes it.
         self.owed = False
+        self._retrying = threading.Lock()
 
     def bump(self) -> None:
         """Move the counter on; a failure is logged, never raised (the write stands,
         and workers that cannot reach Redis keep nothing in memory meanwhile)."""
+        if not self._try():
+            self._retry_in_background()
+
+    def _try(self) -> bool:
         import redis
 
         try:
@@ -76,8 +88,24 @@ class Generation:
             if not self.owed:
                 log.error("could not move the catalog's generation on in Redis: %s", exc)
             self.owed = True
-        else:
-            self.owed = False
+            return False
+        if self.owed:
+            log.warning("moved the catalog's generation on in Redis again")
+        self.owed = False
+        return True
+
+    def _retry_in_background(self) -> None:
+        if not self._retrying.acquire(blocking=False):
+            return  # a thread is at it already
+
+        def retry() -> None:
+            try:
+                while self.owed and not self._try():
+                    time.sleep(self.RETRY_SECONDS)
+            finally:
+                self._retrying.release()
+
+        threading.Thread(target=retry, name="xmlapi-generation-retry", daemon=True).start()
 
 
 def from_settings(settings: Settings) -> Generation | None:
