@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
 
@@ -97,15 +98,21 @@ class Generation:
     def _retry_in_background(self) -> None:
         if not self._retrying.acquire(blocking=False):
             return  # a thread is at it already
+        threading.Thread(
+            target=_retry, args=(weakref.ref(self),), name="xmlapi-generation-retry", daemon=True
+        ).start()
 
-        def retry() -> None:
-            try:
-                while self.owed and not self._try():
-                    time.sleep(self.RETRY_SECONDS)
-            finally:
-                self._retrying.release()
 
-        threading.Thread(target=retry, name="xmlapi-generation-retry", daemon=True).start()
+def _retry(generation_ref: weakref.ref) -> None:
+    """Bump until Redis takes it; stop early when the generation is gone (its engine
+    and app were dropped), which the thread's weak reference lets happen."""
+    while (generation := generation_ref()) is not None:
+        if not generation.owed or generation._try():
+            generation._retrying.release()
+            return
+        pause = generation.RETRY_SECONDS
+        del generation
+        time.sleep(pause)
 
 
 def from_settings(settings: Settings) -> Generation | None:
