@@ -5,6 +5,7 @@ last-use never do; a bump that failed is owed until it goes through."""
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 import pytest
@@ -136,9 +137,10 @@ def test_without_redis_there_is_no_generation(settings):
     assert isinstance(generation.from_settings(with_redis), generation.Generation)
 
 
-def test_a_bump_moves_the_counter_in_redis():
+def test_a_bump_moves_the_counter_in_redis(monkeypatch):
     from tests.test_limits import REDIS_URL
 
+    monkeypatch.setattr(generation, "KEY", f"xmlapi-test-{os.getpid()}:generation")
     client = redis.Redis.from_url(REDIS_URL)
     before = int(client.get(generation.KEY) or 0)
     generation.Generation(REDIS_URL, timeout=1).bump()

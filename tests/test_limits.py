@@ -17,6 +17,7 @@ import redis
 
 from tests.conftest import basic, client_of
 from tests.helpers import error_type
+from xmlapi import generation
 from xmlapi.catalog import auth as catalog_auth
 from xmlapi.http import limits
 
@@ -90,6 +91,9 @@ def redis_app(app, monkeypatch):
     except redis.ConnectionError as exc:  # a failure, not a skip: Redis is part of CI
         pytest.fail(f"Redis is not answering at {REDIS_URL}: {exc}")
     prefix = f"LIMITS-test-{os.getpid()}-{random.randrange(2**32)}"
+    # The catalog's generation too: a write in another worker's test would move a shared
+    # counter on, and empty this test's worker memory under it.
+    monkeypatch.setattr(generation, "KEY", f"{prefix}:generation")
     real_storage = limits.storage_from_string
     monkeypatch.setattr(
         limits,
