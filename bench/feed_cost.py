@@ -6,9 +6,10 @@ writes), measured in alternation, the median of each kept.
     python -m bench.feed_cost [--products 2000] [--duration 4] [--rounds 3]
                               [--database-url URL --bare-database-url URL2]
 
-The feed's share of a write: one UPDATE of the clock row (numbers and stamp), one UPDATE
-of the products' stamp and one INSERT .. ON CONFLICT of their entries, in the write's
-transaction. The target is >= 90% of the rate without it.
+The feed's share of a write: an UPDATE of the clock row (numbers and stamp), an UPDATE
+of the products' stamp and an INSERT .. ON CONFLICT of their entries, in the write's
+transaction (one statement on PostgreSQL, three on SQLite). The target is >= 90% of the
+rate without it.
 """
 
 from __future__ import annotations
