@@ -7,9 +7,9 @@ import datetime as dt
 import functools
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -182,6 +182,14 @@ def parse_cursor(raw: str, parameter: str = "after") -> Keyset:
     return Keyset(stamp, int(match["id"]))
 
 
+def cursor_after(rows: Sequence[Any], start: Keyset, stamp: str = "modified") -> Keyset:
+    """Where a keyset page of ``rows`` (each with ``id`` and the ``stamp`` attribute)
+    ends: after its last row, else where it began."""
+    if not rows:
+        return start
+    return Keyset(getattr(rows[-1], stamp), rows[-1].id)
+
+
 def after(cursor: Keyset, stamp: ColumnElement, ident: ColumnElement) -> ColumnElement | None:
     """Rows after ``cursor`` in (``stamp``, ``ident``) order; None from the start."""
     if cursor.stamp is None:
@@ -292,7 +300,7 @@ def keyset_page(connection: Connection, query: ListQuery) -> tuple[list[Key], Ke
     rows at most) and the cursor after its last row (the query's own without rows)."""
     statement = _KEYSET_PAGE.where(query.condition()).order_by(*query.ordering()).limit(query.count)
     rows = connection.execute(statement).all()
-    cursor = Keyset(rows[-1].modified, rows[-1].id) if rows else (query.after or START)
+    cursor = cursor_after(rows, query.after or START)
     return [Key(row.id, row.version) for row in rows], cursor
 
 

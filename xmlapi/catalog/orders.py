@@ -40,7 +40,7 @@ from xmlapi.catalog.item_fields import (
     check_text,
     invalid,
 )
-from xmlapi.catalog.listing import Keyset, after
+from xmlapi.catalog.listing import Keyset, after, cursor_after
 from xmlapi.catalog.organizations import Scope
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.catalog.readmodel import CustomField, Price, ProductFields, Weight
@@ -222,7 +222,7 @@ def _page(session: Session, query: Select, model, paging: Paging, view: Callable
     rows = list(session.scalars(page.limit(paging.limit)))
     cursor = None
     if paging.after is not None:
-        cursor = Keyset(rows[-1].updated_at, rows[-1].id) if rows else paging.after
+        cursor = cursor_after(rows, paging.after, stamp="updated_at")
     return Page(count, tuple(view(row) for row in rows), cursor)
 
 

@@ -262,7 +262,7 @@ def _keyset_page(
     total = session.scalar(select(func.count()).select_from(Product).where(*where))
     statement = select(Product).where(*where).order_by(Product.modified, Product.id)
     rows = list(session.scalars(statement.limit(query.per_page)))
-    cursor = listing.Keyset(rows[-1].modified, rows[-1].id) if rows else query.after
+    cursor = listing.cursor_after(rows, query.after)
     views = _views(session, rows, parts, pricing)
     return Page(1, query.per_page, total, views, cursor)
 

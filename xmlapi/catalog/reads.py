@@ -169,13 +169,6 @@ def sheet_keys(
     ]
 
 
-def cursor_after(query: product_sheets.SheetQuery, keys: list[SheetKey]) -> listing.Keyset:
-    """Where a keyset page of sheets ends: its last product, else where it began."""
-    if not keys:
-        return query.after or listing.START
-    return listing.Keyset(keys[-1].modified, keys[-1].id)
-
-
 def sheets(
     connection: Connection, product_ids: list[int], rules: Pricing
 ) -> dict[int, ProductSheet]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, current_app, request
 from marshmallow import ValidationError
 
-from xmlapi.catalog import product_sheets, products, reads
+from xmlapi.catalog import listing, product_sheets, products, reads
 from xmlapi.catalog.product_sheets import SheetQuery
 from xmlapi.catalog.readmodel import ProductSheet
 from xmlapi.db import get_connection, get_session
@@ -44,7 +44,7 @@ def list_products(org_id: int) -> Response:
     if query.after is None:
         head = page_head(total, PageRequest(offset=query.offset, limit=query.limit))
         return json_body(format.page(head, _documents(connection, keys)))
-    cursor = str(reads.cursor_after(query, keys))
+    cursor = str(listing.cursor_after(keys, query.after))
     head = keyset_head(total, len(keys), cursor)
     return json_body(format.page(head, _documents(connection, keys, exact=True)))
 
