@@ -29,26 +29,18 @@ NAME_LENGTH = 255
 ENCODING_LENGTH = 64
 CURRENCY = re.compile(r"[A-Z]{3}")
 
-# Text fields of an item; their longest values are their columns'.
-TEXT_FIELDS = (
-    "code",
-    "description",
-    "part_number",
-    "image_link",
-    "link",
-    "pick_location",
-    "origin_country_code",
-    "commodity_code",
-    "net_cost_code",
-    "producer_info_code",
-    "preference_criteria_code",
-    "scheduleb_commodity_code",
-    "export_type_code",
-    "ups",
-    "ean",
-    "isbn",
-)
 DATE_FIELDS = ("net_cost_begin_date", "net_cost_end_date")
+# Text fields of an item: the product's fields that hold text (an item keeps its own
+# copy of every product field); their longest values are their columns'. Their order is
+# the order of the checks: the first wrong one is the field an error names.
+TEXT_FIELDS = (
+    *product_sheets.SHARED,
+    *(
+        name
+        for name in product_sheets.STORED
+        if name not in (*DATE_FIELDS, "kind", "joint_production")
+    ),
+)
 # Every product field an item copies (custom fields aside).
 PRODUCT_FIELDS = (
     *TEXT_FIELDS,

@@ -33,8 +33,8 @@ WEIGHT_UNITS = ("lbs", "g", "kg", "mg", "oz")
 STORED = (
     "part_number",
     "kind",
-    "link",
     "image_link",
+    "link",
     "pick_location",
     "origin_country_code",
     "joint_production",
