@@ -203,6 +203,8 @@ def _seal_in_one_statement(session: Session, pending: dict[int, Change]) -> dt.d
 def _stamp_rows(session: Session, rows: set[tuple[type, int, bool]], stamp: dt.datetime) -> None:
     """Give the stamped rows other than products the clock's stamp (a statement for the
     new and one for the changed rows of a table); a row gone meanwhile is left alone."""
+    if not rows:
+        return  # most writes: products alone
     connection = session.connection()
     for model in STAMPED_ROWS:
         for new in (True, False):
