@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from bench import run
-from bench.run import IMAGE_256, Row, balanced_wrk, gunicorn, paired, ratio_row
+from bench.run import IMAGE_256, Row, alternated, balanced_wrk, gunicorn, paired, ratio_row
 
 CONNECTIONS = 4
 RESULTS = run.ROOT / "bench" / "results" / "production.md"
@@ -109,8 +109,11 @@ def measure(args, env: dict, url: str, product_ids: list[int], workdir: Path) ->
         detail_path = f"/api/products/{product_ids[len(product_ids) // 2]}/"
         image_path = run.capture_ceiling_bodies(host, headers, detail_path, ceiling_dir)
         image_env = {**cookie_env, "BENCH_ACCEPT": IMAGE_256}
-        ceiling_app = ("bench.ceiling:app", {"BENCH_CEILING_DIR": str(ceiling_dir)})
-        with gunicorn(*ceiling_app, **SYNC) as (ceiling_host, ceiling_master):
+        ceiling_env = {"BENCH_CEILING_DIR": str(ceiling_dir)}
+        redis_url = env.get("XMLAPI_RATELIMIT_STORAGE")
+        if redis_url:
+            ceiling_env["BENCH_CEILING_REDIS"] = redis_url
+        with gunicorn("bench.ceiling:app", ceiling_env, **SYNC) as (ceiling_host, ceiling_master):
 
             def pair(path: str, ceiling_path: str, wrk_env: dict):
                 return paired(
@@ -124,9 +127,21 @@ def measure(args, env: dict, url: str, product_ids: list[int], workdir: Path) ->
                     connections=CONNECTIONS,
                 )
 
-            detail, bare_xml = pair(detail_path, "/detail", cookie_env)
+            def with_round_trip(path: str, ceiling_path: str, wrk_env: dict):
+                """Ours, the bare ceiling, and (with Redis) the bare ceiling after the
+                rate limit's round trip, in alternation."""
+                if not redis_url:
+                    return (*pair(path, ceiling_path, wrk_env), None)
+                targets = [(f"http://{host}{path}", master)]
+                for route in (ceiling_path, f"{ceiling_path}+redis"):
+                    targets.append((f"http://{ceiling_host}{route}", ceiling_master))
+                return tuple(
+                    alternated(targets, duration, rounds, wrk_env, connections=CONNECTIONS)
+                )
+
+            detail, bare_xml, xml_after_redis = with_round_trip(detail_path, "/detail", cookie_env)
             list50, bare_list = pair("/api/products/?count=50", "/list50", cookie_env)
-            image, bare_image = pair(image_path, "/image", image_env)
+            image, bare_image, image_after_redis = with_round_trip(image_path, "/image", image_env)
         basic = base64.b64encode(f"{run.USER}:{run.PASSWORD}".encode()).decode()
         basic_env = {"BENCH_AUTHORIZATION": f"Basic {basic}"}
         # Its first request logs in (and opens the one session these credentials keep).
@@ -150,6 +165,31 @@ def measure(args, env: dict, url: str, product_ids: list[int], workdir: Path) ->
                     env=put_env,
                     connections=CONNECTIONS,
                 )
+    round_trip_rows = []
+    if xml_after_redis is not None:
+        round_trip_rows = [
+            ratio_row(
+                "bare Flask, one Redis round trip (the rate limit's script), then the detail",
+                xml_after_redis,
+                bare_xml,
+                "bare XML",
+            ),
+            ratio_row(
+                "bare Flask, one Redis round trip, then send_file of the 256 JPEG",
+                image_after_redis,
+                bare_image,
+                "bare send_file",
+            ),
+        ]
+    detail_row = ratio_row(
+        "ours: GET /api/products/X/ (target >= 50%)", detail, bare_xml, "bare XML"
+    )
+    image_row = ratio_row(
+        "ours: GET image, Accept size=256 (target >= 80%)", image, bare_image, "bare send_file"
+    )
+    if xml_after_redis is not None:
+        _with_note(detail_row, f"{detail.rps / xml_after_redis.rps:.0%} of bare + round trip")
+        _with_note(image_row, f"{image.rps / image_after_redis.rps:.0%} of bare + round trip")
     return [
         Row(
             "bare Flask, the same detail XML bytes",
@@ -172,16 +212,15 @@ def measure(args, env: dict, url: str, product_ids: list[int], workdir: Path) ->
             bare_image.p99_ms,
             ratio=1.0,
         ),
-        ratio_row("ours: GET /api/products/X/ (target >= 50%)", detail, bare_xml, "bare XML"),
+        *round_trip_rows,
+        detail_row,
         _with_note(
             ratio_row(
                 "ours: GET /api/products/?count=50 (target >= 35%)", list50, bare_xml, "bare XML"
             ),
             f"{list50.rps / bare_list.rps:.0%} of bare Flask with the same list bytes",
         ),
-        ratio_row(
-            "ours: GET image, Accept size=256 (target >= 80%)", image, bare_image, "bare send_file"
-        ),
+        image_row,
         ratio_row("ours: GET X with the cookie", with_cookie, bare_xml, "bare XML"),
         _with_note(
             ratio_row(

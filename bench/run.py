@@ -432,11 +432,29 @@ def paired(
     """Measure the service and its ceiling in alternation, ``rounds`` times each, and keep
     each one's median run: both servers are up at once (the idle one costs nothing), so
     whatever else the machine does falls on both alike."""
-    ours, theirs = [], []
+    ours, theirs = alternated(
+        [(service, service_master), (ceiling, ceiling_master)],
+        duration,
+        rounds,
+        env,
+        connections,
+    )
+    return ours, theirs
+
+
+def alternated(
+    targets: list[tuple[str, int]],
+    duration: int,
+    rounds: int,
+    env: dict | None = None,
+    connections: int = WRK_CONNECTIONS,
+) -> list[Measured]:
+    """Each (URL, master pid) measured in turn, ``rounds`` times; each one's median run."""
+    runs: list[list[Measured]] = [[] for _ in targets]
     for _ in range(rounds):
-        ours.append(balanced_wrk(service, service_master, duration, env, connections=connections))
-        theirs.append(balanced_wrk(ceiling, ceiling_master, duration, env, connections=connections))
-    return _median(ours), _median(theirs)
+        for (url, master), measured in zip(targets, runs, strict=True):
+            measured.append(balanced_wrk(url, master, duration, env, connections=connections))
+    return [_median(measured) for measured in runs]
 
 
 def _median(runs: list[Measured]) -> Measured:

@@ -116,7 +116,7 @@ class FailOpenStorage:
 # (see xmlapi.generation): one round trip to Redis where `limits` makes two (its incr
 # script, then TTL) and the worker's memory would need a third. The count's key is the
 # one `limits` uses.
-_COUNT_AND_TTL = (
+COUNT_AND_TTL = (
     generation.CURRENT
     + """
 local used = redis.call('INCRBY', KEYS[1], 1)
@@ -134,7 +134,7 @@ def count_and_expiry(storage: Storage, key: str, expiry: int) -> tuple[int, floa
     if not isinstance(storage, RedisStorage):
         return storage.incr(key, expiry), storage.get_expiry(key), None
     keys = [storage.prefixed_key(key), generation.KEY]
-    used, ttl, current = _run(storage, "xmlapi_count_and_ttl", _COUNT_AND_TTL, keys, [expiry])
+    used, ttl, current = _run(storage, "xmlapi_count_and_ttl", COUNT_AND_TTL, keys, [expiry])
     return int(used), max(int(ttl), 0) + time.time(), current
 
 
