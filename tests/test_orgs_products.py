@@ -394,6 +394,10 @@ def test_the_list_filters_by_updated_at(client, engine):
             client.get(PRODUCTS, query_string={"updated_at__gte": since}), "products.json"
         )
         assert [p["code"] for p in page["results"]] == ["NEW"], since
+    # The "+" of an offset sent unencoded arrives as a space; it is read as the "+" it was.
+    for since in ("2016-09-26T09:45:14+02:00", "2016-09-26T09:45:14.000001+0200"):
+        page = client.get(f"{PRODUCTS}?updated_at__gte={since}")
+        assert [p["code"] for p in page.get_json()["results"]] == ["NEW"], since
     page = client.get(PRODUCTS, query_string={"updated_at__gte": "2016-09-26T07:45:13Z"})
     assert page.get_json()["count"] == 2
     assert new["code"] == "NEW"
@@ -411,6 +415,9 @@ def test_the_list_filters_by_updated_at(client, engine):
         ("offset=%EF%BC%91", "offset"),  # a full-width digit
         ("updated_at__gte=yesterday", "updated_at__gte"),
         ("updated_at__gte=2016-13-01T00:00:00Z", "updated_at__gte"),
+        ("updated_at__gte=0001-01-01T00:00:00%2B14:00", "updated_at__gte"),
+        ("updated_at__gte=9999-12-31T23:59:59-14:00", "updated_at__gte"),
+        ("updated_at__gte=2016-09-26T09:45:14 02:00x", "updated_at__gte"),
     ],
 )
 def test_a_bad_list_parameter_is_a_400_naming_it(client, query, field):

@@ -542,6 +542,13 @@ def test_list_filters_and_paging(client):
     assert (
         get(client, "/api/pim/products?updated_time_to=2000-01-01T00:00:00")["total_entries"] == 0
     )
+    # The "+" of an offset sent unencoded arrives as a space; it is read as the "+" it was.
+    assert (
+        get(client, "/api/pim/products?created_time_from=2000-01-01T10:00:00+10:00")[
+            "total_entries"
+        ]
+        == 3
+    )
 
 
 def test_response_product_fields(client):
@@ -584,6 +591,8 @@ def test_a_product_locked_by_another_session_is_423(app, client):
 HOSTILE = [
     {"code": "x", "price_items": [{"amount": "1e400"}]},
     {"code": "x", "price_items": [{"amount": 10**30}]},
+    {"code": "x", "price_items": [{"amount": 1, "from": "0001-01-01T00:00:00+14:00"}]},
+    {"code": "x", "price_items": [{"amount": 1, "to": "9999-12-31T23:59:59-14:00"}]},
     {"code": "x", "dimension": {"weight": "NaN"}},
     {"code": "x\u0000y"},
     {"code": "x" * 5000},
@@ -626,6 +635,8 @@ def test_deep_nesting_and_bad_documents_are_4xx(client):
         "per_page=251",
         "page=0",
         "created_time_from=yesterday",
+        "created_time_from=0001-01-01T00:00:00%2B14:00",  # before year 1 in UTC
+        "updated_time_to=9999-12-31T23:59:59-14:00",  # after year 9999 in UTC
         "root_products_only=maybe",
         "response_associated_fields=secrets",
     ):

@@ -104,13 +104,18 @@ def choice(value: Any, path: str, choices: tuple[str, ...]) -> str:
 
 
 def timestamp(value: Any, path: str) -> dt.datetime:
-    """An ISO 8601 time; without a zone it is UTC."""
+    """An ISO 8601 time, in UTC; without a zone it is UTC."""
     value = text(value, path, 64)
     try:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise invalid(path, "Must be an ISO 8601 time (2016-05-30T05:13:26Z).") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is before the first UTC year
+        raise invalid(path, "Out of range: from year 1 to 9999 in UTC.") from None
 
 
 def optional_timestamp(value: Any, path: str) -> dt.datetime | None:

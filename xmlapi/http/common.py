@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -60,3 +62,13 @@ def read_body() -> bytes:
     if cap is not None and request.content_length is None and len(data) >= cap:
         raise RequestEntityTooLarge()
     return data
+
+
+# A time's "+HH:MM" sent unencoded in a query string arrives as " HH:MM" (form encoding
+# reads "+" as a space); clients in the wild send it so.
+_SPACED_OFFSET = re.compile(r"(T[0-9:.,]+) ([0-9]{2}(?::?[0-9]{2})?)\Z")
+
+
+def query_time(raw: str) -> str:
+    """A time from a query string, with the "+" of its UTC offset put back."""
+    return _SPACED_OFFSET.sub(r"\1+\2", raw)

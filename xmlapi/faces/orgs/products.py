@@ -23,7 +23,7 @@ from xmlapi.faces.orgs.paging import (
     page_request,
 )
 from xmlapi.http.cache import RenderCache
-from xmlapi.http.common import if_match, photo_store, pricing
+from xmlapi.http.common import if_match, photo_store, pricing, query_time
 from xmlapi.http.jsonio import read_object
 from xmlapi.http.scope import current_scope
 
@@ -85,7 +85,7 @@ def _list_query() -> SheetQuery:
 def _instant_parameter(name: str):
     raw = request.args.get(name)
     try:
-        return None if raw is None else parse_instant(raw)
+        return None if raw is None else parse_instant(query_time(raw))
     except ValidationError as exc:
         raise ValidationError({name: exc.messages}) from None
 

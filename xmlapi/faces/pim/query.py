@@ -8,6 +8,7 @@ from xmlapi.catalog import listing, pim_input, pim_reads
 from xmlapi.catalog.errors import InvalidValue
 from xmlapi.catalog.filters import InvalidQuery
 from xmlapi.faces.pim.errors import BadParameter
+from xmlapi.http.common import query_time
 
 PRODUCT_FIELDS = ("name", "status", "class_type")
 TIMES = {
@@ -35,7 +36,8 @@ def list_query(args: Mapping[str, str]) -> pim_reads.Query:
     }
     for name, attribute in TIMES.items():
         if name in args:
-            values[attribute] = _checked(lambda n=name: pim_input.timestamp(args[n], n), name)
+            raw = query_time(args[name])
+            values[attribute] = _checked(lambda r=raw, n=name: pim_input.timestamp(r, n), name)
     if "id" in args:
         values["id"] = _int(args, "id", 0, 2**31 - 1)
     for name in ("code", "name"):
