@@ -20,6 +20,7 @@ from tests.helpers import (
     lock,
     xml,
 )
+from tests.test_orgs_access import CAROL, other_org  # noqa: F401 (a fixture)
 from xmlapi.catalog import organizations
 from xmlapi.db import session_scope
 from xmlapi.faces.orgs import format, products
@@ -215,7 +216,7 @@ def test_a_product_made_in_json_reads_in_xml_and_a_change_in_xml_shows_in_json(c
     assert again["custom_fields"] == SPEC_POST["custom_fields"]  # the JSON-only fields stay
 
 
-def test_image_link_is_the_first_photo_when_none_is_set(client):
+def test_image_link_is_the_first_photo_when_none_is_set(app, client, other_org):  # noqa: F811
     product = post(client, minimal("PHOTO")).get_json()
     product_id = id_of(product)
     lock(client, product_id)
@@ -225,8 +226,15 @@ def test_image_link_is_the_first_photo_when_none_is_set(client):
         photo_ids.append(int(xml(response).get("id")))
     unlock(client, product_id)
     shown = client.get(product["url"]).get_json()
-    assert shown["image_link"] == f"/api/products/{product_id}/images/{photo_ids[0]}/"
-    assert client.get(shown["image_link"]).status_code == 200
+    assert shown["image_link"] == f"/api/products/{product_id}/images/{photo_ids[0]}/image/"
+    # The link answers the image itself, to the organization's tokens as to its users.
+    assert client.get(shown["image_link"]).content_type == "image/jpeg"
+    anonymous = client_of(app, None)
+    by_token = anonymous.get(shown["image_link"], headers=bearer(token_for(app)))
+    assert (by_token.status_code, by_token.content_type) == (200, "image/jpeg")
+    assert by_token.data == client.get(shown["image_link"]).data
+    elsewhere = token_for(app, CAROL, other_org)  # a token of another organization
+    assert anonymous.get(shown["image_link"], headers=bearer(elsewhere)).status_code == 404
     patched = client.patch(product["url"], json={"image_link": "http://example.com/i.png"})
     assert patched.get_json()["image_link"] == "http://example.com/i.png"
 

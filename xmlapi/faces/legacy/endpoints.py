@@ -76,6 +76,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         PHOTO + "image/",
         "Return the product photo in binary data",
         light=True,
+        tokens=True,  # the JSON faces link a product's image here
     ),
     Endpoint(
         "photos.image_detail",
@@ -107,6 +108,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "The product photo in binary data, by the detail render's link",
         contract=False,
         light=True,
+        tokens=True,  # the JSON faces' image_link
     ),
     Endpoint(
         "costs.list", "GET", COSTS, "Return the list of supplier costs for a specific product."

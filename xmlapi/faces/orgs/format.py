@@ -11,9 +11,9 @@ from typing import Any
 from xmlapi.catalog.readmodel import Price, ProductFields, ProductSheet, Source, Weight
 from xmlapi.faces.orgs.endpoints import PREFIX
 
-# Where the legacy face serves a photo's image (a photo stands for the image_link when
-# none is set); a path, as the spec's ``url`` is.
-PHOTO_IMAGE = "/api/products/{product_id}/images/{photo_id}/"
+# Where the legacy face serves a photo's image bytes, to the organization's tokens too (a
+# photo stands for the image_link when none is set); a path, as the spec's ``url`` is.
+PHOTO_IMAGE = "/api/products/{product_id}/images/{photo_id}/image/"
 
 
 def product(sheet: ProductSheet) -> dict[str, Any]:
