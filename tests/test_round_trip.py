@@ -126,6 +126,44 @@ def test_a_read_only_element_that_would_change_something_is_a_400(client, elemen
     assert _get(client, path).findtext("description") == ""
 
 
+def test_a_copy_read_before_the_product_changed_keeps_its_read_only_values_unchecked(
+    client,
+    refs,  # noqa: F811
+):
+    """Read, add a cost (which moves costs, margin, flags and modified), then send back
+    the copy read first with one change: its read-only values are the ones it read."""
+    product = create_locked_product(client, code="P", sells={"sell": "2"})
+    path = f"/api/products/{product}/"
+    first_copy = _get(client, path)
+    cost = {"supplier": {"@id": refs["supplier"]}, "supplier_product_code": "A", "raw": "1.5"}
+    create(client, f"{path}costs/", "cost", cost)
+    sent = copy.deepcopy(first_copy)
+    _set(sent, "description", "Changed after the cost")
+    response = _put(client, path, sent)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    after = _get(client, path)
+    assert after.findtext("description") == "Changed after the cost"
+    assert after.findtext("costs/cost") == "1.5000"  # what the old copy showed is not written
+    # The same copy again (older still): accepted the same way.
+    _set(sent, "description", "Once more")
+    assert _put(client, path, sent).status_code == 200
+    assert _get(client, path).findtext("description") == "Once more"
+
+
+@pytest.mark.parametrize("modified", ["2999-01-01T00:00:00+00:00", "yesterday"])
+def test_a_copy_modified_later_than_stored_is_checked(client, modified):
+    """Only a copy older than the product skips the check: one from the future (or with
+    no instant at all) was not read from here."""
+    product = create_locked_product(client, code="P", sells={"sell": "2"})
+    path = f"/api/products/{product}/"
+    sent = _get(client, path)
+    _set(sent, "modified", modified)
+    _set(sent, "margin", "50")
+    response = _put(client, path, sent)
+    assert response.status_code == 400
+    assert list(error_fields(response)) == ["margin", "modified"]
+
+
 def test_an_empty_costs_element_is_not_the_costs_a_product_has(client, full_product):
     path = f"/api/products/{full_product}/"
     response = client.put(path, data=b"<product><costs/><description>x</description></product>")

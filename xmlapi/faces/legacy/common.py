@@ -19,11 +19,15 @@ def parse_body(name: str, read_only: Iterable[str] = ()) -> etree._Element:
 
 
 def parse_edit_body(
-    name: str, read_only: Iterable[str], current: Callable[[], etree._Element]
+    name: str,
+    read_only: Iterable[str],
+    current: Callable[[], etree._Element],
+    stamp: str | None = None,
 ) -> Edit:
     """A PUT body as a checked ``<name>`` document; ``current()`` renders the resource
-    as stored, for documents that carry back what a GET rendered (read-modify-write)."""
-    return parse_edit(read_body(), name, read_only, current)
+    as stored, for documents that carry back what a GET rendered (read-modify-write);
+    ``stamp``: the element saying when it last changed (see ``parse_edit``)."""
+    return parse_edit(read_body(), name, read_only, current, stamp)
 
 
 def xml_response(element: etree._Element, status: int = 200, **headers: str) -> Response:

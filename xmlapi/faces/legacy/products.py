@@ -159,7 +159,7 @@ def detail(product_id: int) -> Response:
 
 @bp.put("/products/<int:product_id>/")
 def update(product_id: int) -> Response:
-    edit = parse_edit_body("product", READ_ONLY, lambda: _stored(product_id))
+    edit = parse_edit_body("product", READ_ONLY, lambda: _stored(product_id), stamp="modified")
     changes = payloads.load_product(edit.root, edit.stored)
     answer = DetailAnswer()
     products.update(

@@ -4,7 +4,9 @@ Clients GET a resource, change one element and PUT back every element they read.
 document that carries read-only elements or the render's ``uri``/``id`` attributes is
 such a round trip: it is compared with the resource's current render, read-only elements
 whose value equals the stored one are removed (before the XSD check), and one that would
-change something is refused by name. Values compare as values: ``3.0`` equals ``3.00``,
+change something is refused by name. A copy read before the resource last changed (the
+client added a cost or a photo since, say) carries the read-only values of then: they
+are removed unchecked. Values compare as values: ``3.0`` equals ``3.00``,
 ``true`` equals ``1``, timestamps are instants, an empty element equals one whose
 children are all empty, and a reference equals one with the same id whatever its uri.
 """
@@ -44,16 +46,18 @@ def parse_edit(
     name: str,
     read_only: Iterable[str],
     current: Callable[[], etree._Element],
+    stamp: str | None = None,
 ) -> Edit:
     """Parse a PUT body of ``<name>``; ``current()`` renders the resource as stored and
-    is called only for a round trip. Raises ReadOnlyElements, XmlError."""
+    is called only for a round trip. ``stamp``: the read-only element that says when the
+    resource last changed (see ``accept_unchanged``). Raises ReadOnlyElements, XmlError."""
     read_only = tuple(read_only)
     root = parse(body)
     if not is_round_trip(root, read_only):
         validate(root, name)
         return Edit(root)
     rendered = current()
-    accept_unchanged(root, rendered, read_only)
+    accept_unchanged(root, rendered, read_only, stamp)
     validate(root, name)
     return Edit(root, without(rendered, read_only))
 
@@ -65,18 +69,26 @@ def is_round_trip(root: etree._Element, read_only: Iterable[str]) -> bool:
 
 
 def accept_unchanged(
-    root: etree._Element, current: etree._Element, read_only: Iterable[str]
+    root: etree._Element,
+    current: etree._Element,
+    read_only: Iterable[str],
+    stamp: str | None = None,
 ) -> None:
     """Remove the render's attributes and the read-only elements equal to ``current``'s;
-    raise ReadOnlyElements naming those that differ (nothing is removed then)."""
+    raise ReadOnlyElements naming those that differ (nothing is removed then).
+
+    A copy read before the resource last changed (its ``stamp`` an instant earlier than
+    the stored one) carries the read-only values of then: they are removed unchecked,
+    as unchanged ones are (clients send back the whole document they read)."""
     changed = []
     if "id" in root.attrib and _scalar(root.get("id")) != _scalar(current.get("id")):
         changed.append("id")
+    older = stamp is not None and _earlier(root.find(stamp), current.find(stamp))
     unchanged = []
     for path in read_only:
         stored = current.find(path)
         for element in root.findall(path):
-            if stored is not None and same(element, stored):
+            if older or (stored is not None and same(element, stored)):
                 unchanged.append(element)
             else:
                 changed.append(path)
@@ -86,6 +98,15 @@ def accept_unchanged(
         root.attrib.pop(name, None)
     for element in unchanged:
         element.getparent().remove(element)
+
+
+def _earlier(sent: etree._Element | None, stored: etree._Element | None) -> bool:
+    """Whether ``sent`` is an instant earlier than ``stored`` (False for anything else)."""
+    if sent is None or stored is None:
+        return False
+    sent_at, stored_at = _scalar(sent.text), _scalar(stored.text)
+    both = isinstance(sent_at, dt.datetime) and isinstance(stored_at, dt.datetime)
+    return both and sent_at < stored_at
 
 
 def without(current: etree._Element, read_only: Iterable[str]) -> etree._Element:
