@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, MetaData, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from xmlapi import textfold
+from xmlapi.catalog.errors import InvalidValue
 from xmlapi.generation import Generation, watch
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,26 @@ def _postgresql_engine(url: str) -> Engine:
     engine = create_engine(url, pool_size=5, max_overflow=10)
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", functools.partial(_ping_when_idle, engine.dialect))
+    event.listen(engine, "handle_error", _refuse_values_past_the_limits)
     return engine
+
+
+# SQLSTATE class 54, "program limit exceeded": a value too large for what holds it (a
+# 1023-character code of three-byte characters outgrows a btree index entry). The same
+# statement would fail again, so it is the client's value to change, not the database
+# being away (which psycopg's OperationalError otherwise says, and clients retry).
+PROGRAM_LIMIT_EXCEEDED = "54"
+
+
+def _refuse_values_past_the_limits(context) -> BaseException | None:
+    """Engine ``handle_error`` hook: such a failure becomes an InvalidValue."""
+    sqlstate = getattr(context.original_exception, "sqlstate", None) or ""
+    if not sqlstate.startswith(PROGRAM_LIMIT_EXCEEDED):
+        return None
+    return InvalidValue(
+        "A value is too large for the database to store or index (a long code or name "
+        "of many-byte characters, say); shorten it."
+    )
 
 
 # A pooled connection that sat idle longer than this is pinged before it is handed out
