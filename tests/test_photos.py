@@ -454,6 +454,8 @@ ACCEPTED_SCALES = [
     ("text/html,application/xml;q=0.9", 1000),
     ("image/webp;size=256;q=0.5, image/*;size=512", 512),
     ("*/*;size=256", 256),
+    ("IMAGE/*;SIZE=256", 256),  # media types and parameter names ignore case
+    ("Image/JPEG; Size=512", 512),
 ]
 
 

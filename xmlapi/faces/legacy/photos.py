@@ -124,7 +124,7 @@ def requested_size(accept: str | None) -> str:
     best, best_quality = "original", 0.0
     for media_type, params in _ranges(accept):
         size = params.get("size")
-        if size not in photos.SIZES or not media_type.startswith(("image/", "*/*")):
+        if size not in photos.SIZES or not media_type.lower().startswith(("image/", "*/*")):
             continue
         try:
             quality = float(params.get("q", "1"))
