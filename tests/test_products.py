@@ -349,6 +349,25 @@ def test_bad_documents_get_clear_errors_and_change_nothing(client, body, status,
     assert xml(client.get("/api/products/")).get("total_count") == "0"
 
 
+@pytest.mark.parametrize("spelled", [" true ", "tRuE", "1", "\n\tTRUE\n"])
+def test_a_boolean_the_schema_takes_is_read_in_any_case_and_spacing(client, spelled):
+    body = f"<product><code>B</code><flags><web>{spelled}</web></flags></product>".encode()
+    response = client.post("/api/products/", data=body)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert xml(response).findtext("flags/web") == "true"
+
+
+def test_one_empty_keyword_is_read_as_two_are(client):
+    product = create_product(client, code="K", keywords={"keyword": ["a", "b"]})
+    for body in (b"<keyword/>", b"<keyword/><keyword/>"):
+        response = client.put(
+            f"/api/products/{product}/",
+            data=b"<product><keywords>" + body + b"</keywords></product>",
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert [k.text for k in xml(response).find("keywords")] == [None, None, None]
+
+
 def test_malformed_xml_error_names_line_and_column(client):
     response = client.post("/api/products/", data=b"<product>\n  <code>x</cod>\n</product>")
     assert response.status_code == 400

@@ -108,20 +108,34 @@ class Reference(fields.Field):
 
 
 class OneOrMany(fields.List):
-    """A repeated element: one occurrence arrives as a value, several as a list."""
+    """A repeated element: one occurrence arrives as a value, several as a list; one
+    empty occurrence (``<keyword/>``) as None, read as no value at all."""
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        if value is None:  # checked before _deserialize, as null, otherwise
+            return []
+        return super().deserialize(value, attr, data, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if value is None:
-            return []
         if not isinstance(value, list):
             value = [value]
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class _Flag(fields.Boolean):
+    """A yes/no as the XSD's boolean takes it: true/false/1/0 in any case, spaces around."""
+
+    truthy = {"true", "1"}
+    falsy = {"false", "0"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.strip().lower()
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def Flag(**kwargs: Any) -> fields.Boolean:
-    return fields.Boolean(
-        truthy={"true", "True", "TRUE", "1"}, falsy={"false", "False", "FALSE", "0"}, **kwargs
-    )
+    return _Flag(**kwargs)
 
 
 class Document(Schema):
