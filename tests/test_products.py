@@ -349,6 +349,25 @@ def test_bad_documents_get_clear_errors_and_change_nothing(client, body, status,
     assert xml(client.get("/api/products/")).get("total_count") == "0"
 
 
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        (b"<product><sell_price>abc</sell_price></product>", "sell_price"),
+        (b"<product><flags><web>maybe</web></flags></product>", "flags/web"),
+        (
+            b"<product><keywords><keyword>a</keyword><keyword>b</keyword><keyword>c</keyword>"
+            b"<keyword>d</keyword></keywords></product>",
+            "keywords/keyword",
+        ),
+    ],
+)
+def test_a_value_the_xsd_refuses_is_named_by_its_field(client, body, field):
+    response = client.post("/api/products/", data=body)
+    assert response.status_code == 400
+    assert error_type(response) == "xml.invalid"
+    assert list(error_fields(response)) == [field]
+
+
 @pytest.mark.parametrize("spelled", [" true ", "tRuE", "1", "\n\tTRUE\n"])
 def test_a_boolean_the_schema_takes_is_read_in_any_case_and_spacing(client, spelled):
     body = f"<product><code>B</code><flags><web>{spelled}</web></flags></product>".encode()

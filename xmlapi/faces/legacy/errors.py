@@ -56,6 +56,8 @@ def error_fields(exc: Exception) -> dict[str, str] | None:
     """The fields an error of this face's own parsing names."""
     if isinstance(exc, ReadOnlyElements):
         return {path: "Read-only; leave it out." for path in exc.paths}
+    if isinstance(exc, InvalidDocument) and exc.field is not None:
+        return {exc.field: str(exc)}
     if isinstance(exc, MalformedXml | InvalidDocument) and exc.line is not None:
         return {"body": str(exc)}
     return None

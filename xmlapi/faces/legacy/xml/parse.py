@@ -6,6 +6,7 @@ carrying the line and column where the document went wrong.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -36,7 +37,18 @@ class MalformedXml(XmlError):
 
 
 class InvalidDocument(XmlError):
-    """Well-formed XML that its XSD refuses."""
+    """Well-formed XML that its XSD refuses; ``field``: the element it refuses, as the
+    face's field paths name it (``flags/web``), when it is not the document itself."""
+
+    def __init__(
+        self,
+        message: str,
+        line: int | None = None,
+        column: int | None = None,
+        field: str | None = None,
+    ):
+        super().__init__(message, line, column)
+        self.field = field
 
 
 class ReadOnlyElements(XmlError):
@@ -105,7 +117,21 @@ def validate(root: etree._Element, name: str) -> None:
         raise InvalidDocument(f"Expected a <{name}> document, got <{root.tag}>.", root.sourceline)
     if not schema.validate(root):
         error = schema.error_log.last_error
-        raise InvalidDocument(_first_line(error.message), error.line, error.column or None)
+        raise InvalidDocument(
+            _first_line(error.message),
+            error.line,
+            error.column or None,
+            _field_of(error.path, name),
+        )
+
+
+def _field_of(path: str | None, name: str) -> str | None:
+    """The element an XSD error names, as the face's field paths do (``flags/web``);
+    None for the document itself. ``path`` is lxml's: /product/keywords/keyword[4]."""
+    prefix = f"/{name}/"
+    if not path or not path.startswith(prefix):
+        return None
+    return re.sub(r"\[\d+\]", "", path[len(prefix) :]) or None
 
 
 def _first_line(message: str) -> str:
