@@ -812,9 +812,9 @@ def test_a_complete_product(client):
     body = get(client, f"/api/pim/products/{product_id}", schema="product")
     assert body["is_complete"] is True
     assert body["product_categories"][0]["name"] == "B"
-    assert body["price_items"][0]["amount"] == "9.99"
+    assert body["price_items"][0]["amount"] == 9.99  # a JSON number, as the spec shows
     assert body["price_items"][0]["from"].startswith("2024-01-01T00:00:00")
-    assert body["dimension"] == {"length": "1.25", "width": None, "height": None, "weight": 5}
+    assert body["dimension"] == {"length": 1.25, "width": None, "height": None, "weight": 5}
     assert body["packed_dimension"]["weight"] == 6
     assert body["discontinued"] is True
     again = upsert(
@@ -979,7 +979,7 @@ def test_dates_family_renames_by_id_and_stock_details(client):
     body = get(client, f"/api/pim/products/{product_id}", schema="product")
     assert body["code"] == "d2"
     assert body["product_attributes"]["born"] == {"value": "2024-02-03", "base_type": "date"}
-    assert body["inventories"][0]["sku"] == "D-1" and body["inventories"][0]["unit_cost"] == "2.5"
+    assert body["inventories"][0]["sku"] == "D-1" and body["inventories"][0]["unit_cost"] == 2.5
     assert xml(client.get(f"/api/products/{product_id}/")).findtext("family") == "F1"
     assert client.delete("/api/pim/products/999999").status_code == 404
 
@@ -1119,3 +1119,23 @@ def test_a_level_moved_to_another_tree_brings_its_variants(client):
     [red] = roots["coat"]["children"]
     assert [c["code"] for c in red["children"]] == ["jacket-red-sm"]
     assert get(client, "/api/pim/products?root_products_only=false")["total_entries"] == 6
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("45", 45),
+        ("5.2500", 5.25),
+        ("9.99", 9.99),
+        ("-0.0001", -0.0001),
+        # More digits than a double carries back exactly: the exact text.
+        ("12345678901234.5678", "12345678901234.5678"),
+    ],
+)
+def test_numbers_are_json_numbers_unless_one_would_change_them(stored, shown):
+    from decimal import Decimal
+
+    from xmlapi.faces.pim.format import number
+
+    assert number(Decimal(stored)) == shown
+    assert type(number(Decimal(stored))) is type(shown)

@@ -99,7 +99,7 @@ def test_kit_skus_name_members_by_code_with_their_qty(client):
     upsert(client, {"code": "kit-3", "kit_skus": [{"product_code": "sku-6", "qty": "3.5"}]})
     body = _detail(client, kit, parts="child_kit_members", fields="class_type")
     assert [(m["code"], m["qty"]) for m in body["child_kit_members"]] == [
-        ("sku-6", "3.5"),
+        ("sku-6", 3.5),
         ("sku-12", 1),
     ]
     assert body["class_type"] == "kit"
@@ -207,7 +207,7 @@ def test_a_kit_cloned_from_a_sku_starts_with_its_data(client):
         "volume": {"value": 30, "base_type": "number"},
     }
     assert {p["price_book"]["name"]: p["amount"] for p in body["price_items"]} == {
-        "Default": "9.5",
+        "Default": 9.5,
         "Wholesale": 7,
     }
     assert [c["path"] for c in body["product_categories"]] == ["Oil"]

@@ -16,11 +16,17 @@ ASSOCIATED_TYPE = "NpcEntity"  # what an association attribute names: entities o
 PHOTO_URL = "/api/products/{product_id}/product_photos/{photo_id}/image/"
 
 
-def number(value: Decimal | None) -> int | str | None:
-    """A whole number as a JSON number; one with a fraction as its exact decimal text."""
+def number(value: Decimal | None) -> int | float | str | None:
+    """A JSON number, as the spec shows amounts and weights (45, 5.25); as its exact
+    decimal text only when a JSON number would not carry it back exactly (more digits
+    than a double holds)."""
     if value is None:
         return None
-    return int(value) if value == value.to_integral_value() else str(value.normalize())
+    if value == value.to_integral_value():
+        return int(value)
+    exact = value.normalize()
+    as_float = float(exact)
+    return as_float if Decimal(repr(as_float)) == exact else str(exact)
 
 
 def time(value: dt.datetime | None) -> str | None:
