@@ -264,6 +264,27 @@ def test_a_product_is_updated_by_its_identifier(client):
     upsert(client, {"identifier_name": "MPN", "entity_key": "nope"}, status=404)
 
 
+def test_the_list_filters_by_extra_identifier(client):
+    for code, identifiers in (
+        ("a", [{"name": "MPN", "key": "m-1"}, {"name": "EAN", "key": "e-1"}]),
+        ("b", [{"name": "MPN", "key": "m-2"}]),
+        ("c", []),
+    ):
+        upsert(client, {"code": code, "entity_identifiers": identifiers})
+
+    def codes(query: str) -> list[str]:
+        page = get(client, f"/api/pim/products?{query}")
+        return sorted(entry["code"] for entry in page["entries"])
+
+    assert codes("identifier_name=MPN") == ["a", "b"]
+    assert codes("identifier_name=MPN&entity_key=m-2") == ["b"]
+    assert codes("entity_key=e-1") == ["a"]
+    assert codes("identifier_name=EAN&entity_key=m-1") == []
+    assert codes("identifier_name=nope") == []
+    for query in ("identifier_name=", "entity_key=a%00b", f"identifier_name={'x' * 5000}"):
+        get(client, f"/api/pim/products?{query}", status=422)
+
+
 def test_the_first_request_sample_with_brand_categories_identifiers_and_zones(client):
     first = {
         "code": "product_1",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from xmlapi.catalog import listing
@@ -107,6 +107,9 @@ class Query:
     code: str | None = None
     name: str | None = None
     status: str | None = None
+    # An extra identifier the products have (its name, its key, or both).
+    identifier_name: str | None = None
+    entity_key: str | None = None
     # Keyset paging: every level flat, in (updated, id) order after this cursor.
     after: listing.Keyset | None = None
 
@@ -223,7 +226,19 @@ def _filters(organization_id: int, query: Query) -> list:
     found.extend(test(value) for value, test in pairs if value is not None)
     if query.status is not None:
         found.append(Product.current.is_(query.status == "active"))
+    if query.identifier_name is not None or query.entity_key is not None:
+        found.append(_has_identifier(query.identifier_name, query.entity_key))
     return found
+
+
+def _has_identifier(name: str | None, key: str | None):
+    identifier = PimEntityIdentifier
+    tests = [identifier.product_id == Product.id]
+    if name is not None:
+        tests.append(identifier.name == name)
+    if key is not None:
+        tests.append(identifier.key == key)
+    return exists().where(*tests)
 
 
 def product_page(

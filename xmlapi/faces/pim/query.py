@@ -43,6 +43,9 @@ def list_query(args: Mapping[str, str]) -> pim_reads.Query:
     for name in ("code", "name"):
         if name in args:
             values[name] = _checked(lambda n=name: pim_input.text(args[n], n, 4096), name)
+    for name in ("identifier_name", "entity_key"):
+        if name in args:
+            values[name] = _checked(lambda n=name: pim_input.text(args[n], n), name)
     if "status" in args:
         values["status"] = _checked(
             lambda: pim_input.choice(args["status"], "status", pim_input.STATUSES), "status"
