@@ -526,6 +526,30 @@ def test_attribute_values_list(client):
         ("description", "Vibrant colour")
     ]
     get(client, "/api/pim/products/attributes", status=422)
+    # The response's attributes, when named apart from the ones asked about.
+    codes = "attributes[attribute_definition_codes]=description"
+    for response_codes, shown in (
+        ("gender", [("gender", "Female")]),
+        ("gender,description", [("description", "Vibrant colour"), ("gender", "Female")]),
+    ):
+        query = f"{codes}&attributes[response_attribute_definition_codes]={response_codes}"
+        body = get(client, f"/api/pim/products/attributes?{query}", schema="attributes")
+        [entry] = body["entries"]
+        assert sorted((a["attribute_definition_code"], a["data"]) for a in entry["attributes"]) == (
+            shown
+        )
+    get(
+        client,
+        "/api/pim/products/attributes?attributes[response_attribute_definition_codes]=gender",
+        status=422,
+    )
+    too_many = ",".join(f"a{n}" for n in range(101))
+    get(
+        client,
+        f"/api/pim/products/attributes?{codes}"
+        f"&attributes[response_attribute_definition_codes]={too_many}",
+        status=422,
+    )
 
 
 def test_typed_values_are_checked(client):

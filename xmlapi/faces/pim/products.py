@@ -7,7 +7,7 @@ from flask import Blueprint, Response, request
 from xmlapi.catalog import pim, pim_reads
 from xmlapi.db import get_session
 from xmlapi.faces.pim import format
-from xmlapi.faces.pim.query import list_query, parts, required_codes
+from xmlapi.faces.pim.query import list_query, parts, required_codes, response_codes
 from xmlapi.http.common import photo_store, pricing
 from xmlapi.http.jsonio import json_answer, read_object
 from xmlapi.http.scope import current_scope
@@ -53,7 +53,8 @@ def delete(product_id: int) -> Response:
 
 @bp.get("/products/attributes", endpoint="attributes")
 def attributes() -> Response:
-    codes = required_codes(request.args)
+    asked = required_codes(request.args)  # required, even where the answer names others
+    codes = response_codes(request.args) or asked
     query = list_query(request.args)
     page = pim_reads.attribute_page(get_session(), _organization(), query, codes)
     return json_answer(format.attribute_page(page))

@@ -112,14 +112,25 @@ def parts(args: Mapping[str, str]) -> frozenset[str]:
 
 
 def required_codes(args: Mapping[str, str]) -> list[str]:
-    raw = args.get("attributes[attribute_definition_codes]")
-    if raw is None or not raw.strip():
+    """The attributes asked about (``attributes[attribute_definition_codes]``)."""
+    codes = _codes(args, "attributes[attribute_definition_codes]")
+    if codes is None:
         raise BadParameter(
             "attributes[attribute_definition_codes]", "Required: attribute codes, comma separated."
         )
+    return codes
+
+
+def response_codes(args: Mapping[str, str]) -> list[str] | None:
+    """The attributes to answer with, when named apart (None: the ones asked about)."""
+    return _codes(args, "attributes[response_attribute_definition_codes]")
+
+
+def _codes(args: Mapping[str, str], name: str) -> list[str] | None:
+    raw = args.get(name)
+    if raw is None or not raw.strip():
+        return None
     codes = [part.strip() for part in raw.split(",") if part.strip()]
     if len(codes) > 100 or any(len(code) > 255 for code in codes):
-        raise BadParameter(
-            "attributes[attribute_definition_codes]", "At most 100 codes of 255 characters."
-        )
+        raise BadParameter(name, "At most 100 codes of 255 characters.")
     return codes
