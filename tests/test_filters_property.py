@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tests.helpers import xml
 from xmlapi import models
 from xmlapi.db import session_scope
-from xmlapi.textfold import fold
+from xmlapi.textfold import fold, unaccent
 
 ALPHABET = "aAbB é%_-"
 TEXT_FIELDS = ("code", "family", "description")
@@ -74,8 +74,10 @@ def _quoted(value: str) -> str:
 
 
 def _fold_for(modifiers: str):
-    if "d" in modifiers:
+    if "d" in modifiers and "c" in modifiers:
         return fold
+    if "d" in modifiers:
+        return unaccent
     if "c" in modifiers:
         return str.lower
     return lambda text: text
@@ -161,15 +163,15 @@ def text_comparisons(draw):
         return f"{field} IN{modifiers} {{{listed}}}", is_in
     if operator == "matches":
         pattern = draw(regex_patterns())
-        flags = re.DOTALL | (re.IGNORECASE if modifiers else 0)
-        wanted = fold(pattern) if "d" in modifiers else pattern
+        flags = re.DOTALL | (re.IGNORECASE if "c" in modifiers else 0)
+        wanted = unaccent(pattern) if "d" in modifiers else pattern
         compiled = re.compile(wanted, flags)
 
         def matches(row):
             value = row[field]
             if value is None:
                 return False
-            return compiled.fullmatch(fold(value) if "d" in modifiers else value) is not None
+            return compiled.fullmatch(unaccent(value) if "d" in modifiers else value) is not None
 
         return f"{field} MATCHES{modifiers} {_quoted(pattern)}", matches
     value = draw(like_pattern if operator == "like" else short_text)

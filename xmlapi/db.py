@@ -101,6 +101,7 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA case_sensitive_like = ON")
     cursor.close()
     dbapi_connection.create_function("xmlapi_fold", 1, textfold.fold, deterministic=True)
+    dbapi_connection.create_function("xmlapi_unaccent", 1, textfold.unaccent, deterministic=True)
     from xmlapi import sqlfunctions  # imports the models, which import this module
 
     sqlfunctions.register(dbapi_connection)

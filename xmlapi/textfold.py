@@ -34,6 +34,13 @@ def fold(text: str | None) -> str | None:
     return text.translate(_TRANSLATION).lower()
 
 
+def unaccent(text: str | None) -> str | None:
+    """Strip the accents of Latin letters, keeping the case (``[d]`` without ``[c]``)."""
+    if text is None:
+        return None
+    return text.translate(_TRANSLATION)
+
+
 class fold_sql(FunctionElement):
     """``fold()`` in SQL: ``lower(translate(x, ...))`` on PostgreSQL, and the Python
     function registered on each SQLite connection."""
@@ -53,3 +60,24 @@ def _fold_postgresql(element, compiler, **kw):
     accented = compiler.process(literal(ACCENTED), **kw)
     plain = compiler.process(literal(UNACCENTED), **kw)
     return f"lower(translate({compiler.process(element.clauses, **kw)}, {accented}, {plain}))"
+
+
+class unaccent_sql(FunctionElement):
+    """``unaccent()`` in SQL: ``translate(x, ...)`` on PostgreSQL, and the Python function
+    registered on each SQLite connection."""
+
+    type = String()
+    inherit_cache = True
+    name = "xmlapi_unaccent"
+
+
+@compiles(unaccent_sql)
+def _unaccent_sqlite(element, compiler, **kw):
+    return f"xmlapi_unaccent({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unaccent_sql, "postgresql")
+def _unaccent_postgresql(element, compiler, **kw):
+    accented = compiler.process(literal(ACCENTED), **kw)
+    plain = compiler.process(literal(UNACCENTED), **kw)
+    return f"translate({compiler.process(element.clauses, **kw)}, {accented}, {plain})"

@@ -24,7 +24,7 @@ from sqlalchemy import BigInteger, ColumnElement, and_, false, not_, or_, true
 
 from xmlapi.catalog.errors import CatalogError
 from xmlapi.sqlfunctions import lower_sql, regex_fullmatch, regex_fullmatch_ignoring_case
-from xmlapi.textfold import fold, fold_sql
+from xmlapi.textfold import fold, fold_sql, unaccent, unaccent_sql
 
 MAX_DEPTH = 32  # nested parentheses and NOTs
 MAX_VALUES = 1000  # values in one filter, IN lists included
@@ -290,7 +290,7 @@ class _Parser:
                 token.position,
             )
         if operator == "matches":
-            pattern = fold(token.value) if "d" in modifiers else token.value
+            pattern = unaccent(token.value) if "d" in modifiers else token.value
             return check_pattern(pattern, token.position)
         return coerce(spec, token)
 
@@ -600,10 +600,13 @@ def _in_list(spec: FieldSpec, values: tuple, modifiers: str) -> ColumnElement:
 
 
 def _text_target(column, modifiers: str) -> tuple[Any, Callable[[Any], Any]]:
-    """What a text comparison with these modifiers compares: the column's folded or
-    lower-cased text, and the same done to the value."""
-    if "d" in modifiers:
+    """What a text comparison with these modifiers compares: the column's text folded
+    (``[cd]``), without accents (``[d]``, as NSPredicate's diacritic-insensitive) or
+    lower-cased (``[c]``), and the same done to the value."""
+    if "d" in modifiers and "c" in modifiers:
         return fold_sql(column), fold
+    if "d" in modifiers:
+        return unaccent_sql(column), unaccent
     if "c" in modifiers:
         return lower_sql(column), str.lower
     return column, lambda value: value
@@ -617,12 +620,13 @@ def _compare(spec: FieldSpec, column, operator: str, value: Any, modifiers: str)
             return _two_valued(column, true() if operator == "true" else false(), operator)
     if spec.type == "date":
         return _two_valued(column, _day_comparison(column, operator, value), operator)
-    if operator == "matches":  # ignores case itself; its pattern was folded when read
-        target = fold_sql(column) if "d" in modifiers else column
+    if operator == "matches":  # ignores case itself; its pattern lost its accents when read
+        target = unaccent_sql(column) if "d" in modifiers else column
     else:
         target, normal = _text_target(column, modifiers)
         value = normal(value)
-    return _two_valued(column, _OPERATIONS[operator](target, value, bool(modifiers)), operator)
+    ignore_case = "c" in modifiers
+    return _two_valued(column, _OPERATIONS[operator](target, value, ignore_case), operator)
 
 
 def _two_valued(column, expression, operator: str):
