@@ -81,6 +81,31 @@ def test_a_session_in_hand_is_not_stopped_by_failed_logins_elsewhere(limited):
     assert alice.get("/api/").status_code == 200  # her cookie needs no login
 
 
+def _failed_logins(app, forwarded_for: list[str]) -> list[int]:
+    """One wrong login from each X-Forwarded-For address in turn; their statuses."""
+    stranger = client_of(app, None)
+    wrong = {"Authorization": basic("alice", "guess")}
+    return [
+        stranger.get("/api/", headers={**wrong, "X-Forwarded-For": address}).status_code
+        for address in forwarded_for
+    ]
+
+
+def test_behind_a_trusted_proxy_failed_logins_count_by_the_forwarded_address(app, make_app):
+    settings = app.extensions["xmlapi.settings"]
+    proxied = make_app(settings.replace(ratelimit_failed_login="3/minute", trusted_proxies=1))
+    assert _failed_logins(proxied, ["203.0.113.5"] * 4) == [401, 401, 401, 429]
+    # Everyone else behind the same proxy (the same connection address) still logs in.
+    right = {"Authorization": basic("bob"), "X-Forwarded-For": "203.0.113.9"}
+    assert client_of(proxied, None).get("/api/", headers=right).status_code == 200
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_not_believed(limited):
+    # A client cannot dodge the limit by naming another address each time.
+    addresses = [f"198.51.100.{n}" for n in range(4)]
+    assert _failed_logins(limited, addresses) == [401, 401, 401, 429]
+
+
 @pytest.fixture
 def redis_app(app, monkeypatch):
     """Settings counting on the Redis of CI, under keys of this test alone: other xdist

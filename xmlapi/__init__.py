@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from xmlapi import db, generation, http, migrate
 from xmlapi.catalog import feed, photo_store, scales
@@ -58,5 +59,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         body_seconds=settings.body_timeout_seconds,
         error_body=pre_routing_errors(app),
     )
+    if settings.trusted_proxies:
+        # The client's address is the one the proxies in front saw (theirs alone are
+        # believed: an X-Forwarded-For the client wrote itself is past them).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
     operating_requests.init_app(app)  # outermost: ids and counts every answer
     return app

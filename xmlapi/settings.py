@@ -35,6 +35,13 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _proxy_count(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 5:
+        raise ValueError("must be a whole number from 0 to 5")
+    return value
+
+
 def _percent(raw: str) -> Decimal:
     try:
         value = Decimal(raw)
@@ -139,6 +146,8 @@ class Settings:
     metrics_token: str = ""
     feed_retention_seconds: int = 7 * 24 * 3600
     feed: bool = True
+    webhook_private_receivers: bool = False
+    trusted_proxies: int = 0
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -325,6 +334,22 @@ VARIABLES: tuple[_Variable, ...] = (
         _boolean,
         "`0`: writes add no change-feed entries; only for benchmarking what the feed "
         "costs, never in production (default `1`).",
+    ),
+    _Variable(
+        "XMLAPI_WEBHOOK_PRIVATE_RECEIVERS",
+        "webhook_private_receivers",
+        _boolean,
+        "`1`: webhooks may deliver to loopback, private and link-local addresses (receivers "
+        "on the retailer's own network). Default `0`: only public addresses, so a "
+        "webhook cannot reach services inside the network the sender runs in.",
+    ),
+    _Variable(
+        "XMLAPI_TRUSTED_PROXIES",
+        "trusted_proxies",
+        _proxy_count,
+        "How many reverse proxies (nginx) stand in front of the service: the client's "
+        "address is then taken from their X-Forwarded-For (for the failed-login limit "
+        "and /metrics' loopback check). Default 0: the connection's own address.",
     ),
 )
 
