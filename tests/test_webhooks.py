@@ -8,13 +8,14 @@ import datetime as dt
 import functools
 import json
 import re
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tests.conftest import empty_tables
@@ -102,6 +103,7 @@ def sender(engine):
         retention=dt.timedelta(days=1),
         send=lambda url, body, headers: webhooks.post(url, body, headers, timeout=2),
         now=clock.now,
+        private_receivers=True,  # the tests' receivers listen on loopback
     )
     sender.clock = clock
     return sender
@@ -349,6 +351,44 @@ def test_post_follows_no_redirect_caps_the_answer_and_times_out(receiver):
     assert len(receiver.requests) == 3  # nothing went anywhere else
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/hook",
+        "http://localhost/hook",
+        "http://[::1]:8080/api/",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://10.0.0.1/hook",
+        "http://192.168.1.20/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://0.0.0.0/hook",
+        "https://100.64.0.1/hook",
+    ],
+)
+def test_a_receiver_that_is_not_public_is_refused_before_any_connection(url, monkeypatch):
+    def connect(*_args):
+        raise AssertionError("no connection may be attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    with pytest.raises(webhooks.DeliveryFailed, match="is not public"):
+        webhooks.check_public(url)
+
+
+def test_a_public_receiver_passes_the_check(monkeypatch):
+    public = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 443))]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: public)
+    webhooks.check_public("https://receiver.example/hook")  # raises nothing
+
+
+def test_a_receiver_whose_name_does_not_resolve_is_a_failed_attempt(monkeypatch):
+    def unresolved(*_args, **_kwargs):
+        raise socket.gaierror("Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", unresolved)
+    with pytest.raises(webhooks.DeliveryFailed, match="cannot resolve"):
+        webhooks.check_public("https://nowhere.example/hook")
+
+
 def test_backoff_doubles_up_to_its_ceiling():
     first = webhooks.FIRST_RETRY
     assert [webhooks.backoff(n) for n in (1, 2, 3)] == [first, first * 2, first * 4]
@@ -380,12 +420,20 @@ def test_the_webhook_commands(run, engine, receiver):
     with Session(engine) as session:
         session.add(Product(code="CLI"))
         session.commit()
-    sent = run("deliver", "--once")
+    # A receiver on loopback is refused by default: nothing is sent there.
+    refused = run("deliver", "--once")
+    assert refused.exit_code == 0, refused.output
+    assert receiver.requests == []
+    assert "127.0.0.1 is not public" in run("webhook-log", str(hook_id)).output
+    with Session(engine) as session:  # the retry is due at once
+        session.execute(update(WebhookDelivery).values(next_attempt=utcnow()))
+        session.commit()
+    sent = run("deliver", "--once", XMLAPI_WEBHOOK_PRIVATE_RECEIVERS="1")
     assert sent.exit_code == 0, sent.output
     assert "1 delivery attempts" in sent.output
     assert unique_events(receiver, secret)[0]["entries"][0]["code"] == "CLI"
     log = run("webhook-log", str(hook_id))
-    assert " delivered attempts=1 status=200" in log.output
+    assert " delivered attempts=2 status=200" in log.output
     rotated = run("rotate-webhook-secret", str(hook_id))
     assert rotated.exit_code == 0 and rotated.output.strip() != secret
     assert run("rotate-webhook-secret", str(hook_id), "--drop-previous").exit_code == 0

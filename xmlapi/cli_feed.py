@@ -96,6 +96,7 @@ def register(main: click.Group, migrated_session, migrated_engine) -> None:
                 session_factory=lambda: Session(engine, expire_on_commit=False),
                 holder=f"{socket.gethostname()}:{os.getpid()}"[:64],
                 retention=dt.timedelta(seconds=settings.feed_retention_seconds),
+                private_receivers=settings.webhook_private_receivers,
             )
             _loop(sender.run_once, once, interval)
 

@@ -16,8 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -260,9 +262,34 @@ def backoff(attempts: int, first: dt.timedelta = FIRST_RETRY) -> dt.timedelta:
     return min(first * 2 ** min(attempts - 1, 20), LONGEST_RETRY)
 
 
+def check_public(url: str) -> None:
+    """Raise DeliveryFailed unless every address the receiver's host resolves to is a
+    public one: a webhook must not reach loopback, private or link-local services of
+    the network the sender runs in (nor tell whether they answer, by its acked_seq).
+
+    The name is resolved again when the request connects; a receiver whose DNS answer
+    changes in between (rebinding) is not caught here."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError) as exc:
+        raise DeliveryFailed(f"cannot resolve the receiver: {exc}"[:255]) from None
+    for *_rest, address in found:
+        ip = ipaddress.ip_address(address[0].split("%", 1)[0])
+        if ip.version == 6 and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if not ip.is_global:
+            raise DeliveryFailed(
+                f"the receiver's address {ip} is not public "
+                "(XMLAPI_WEBHOOK_PRIVATE_RECEIVERS=1 allows it)"
+            )
+
+
 @dataclass
 class Sender:
-    """Delivers due batches of every active webhook; one per process or host."""
+    """Delivers due batches of every active webhook; one per process or host.
+    ``private_receivers``: deliver to loopback and private addresses too."""
 
     session_factory: Callable[[], Session]
     holder: str
@@ -270,6 +297,7 @@ class Sender:
     send: Send = post
     first_retry: dt.timedelta = FIRST_RETRY
     now: Callable[[], dt.datetime] = utcnow
+    private_receivers: bool = False
 
     def run_once(self) -> int:
         """One round over the active webhooks; returns how many attempts were made."""
@@ -326,6 +354,8 @@ class Sender:
         delivery.attempts += 1
         delivery.last_attempt = now
         try:
+            if not self.private_receivers:
+                check_public(webhook.url)
             delivery.last_status = self.send(webhook.url, delivery.body, headers)
         except DeliveryFailed as exc:
             _failed(delivery, webhook, exc, now, self.retention, self.first_retry)
