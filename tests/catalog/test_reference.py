@@ -116,12 +116,6 @@ def test_an_exchange_rate_that_rounds_up_to_the_column_is_taken(session):
     assert fresh(session, Currency, currency.id).exchange_rate == Decimal("0.000001")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_check_positive compares the rate as given, not rounded to the column's 6 "
-    "decimals (its message says 'once rounded'): 0.0000004 is stored as 0 and a cost "
-    "converted to that currency divides by zero",
-)
 def test_an_exchange_rate_that_rounds_to_zero_is_refused(session):
     with pytest.raises(InvalidValue):
         euro(session, "0.0000004")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -198,8 +199,13 @@ def _write(session: Session, kind: Kind, row: Any, values: Mapping[str, Any]) ->
 
 
 def _check_positive(kind: Kind, values: Mapping[str, Any]) -> None:
+    """Refuse a value that reads divide by unless it is above 0 as the column stores it
+    (rounded half up to its scale: 0.0000004 is a rate of 0)."""
     for f in kind.fields:
-        if f.positive and values.get(f.name) is not None and values[f.name] <= 0:
+        if not f.positive or values.get(f.name) is None:
+            continue
+        quantum = kind.model.__table__.c[f.name].type.quantum
+        if Decimal(values[f.name]).quantize(quantum, rounding=ROUND_HALF_UP) <= 0:
             raise InvalidValue(
                 f"The {f.name} of a {kind.label} must be above 0.",
                 {f.attribute: "Must be above 0 once rounded to the column."},
