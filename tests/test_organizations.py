@@ -289,8 +289,10 @@ def test_the_access_log_hides_tokens(capsys):
 
     environ = {
         "REQUEST_METHOD": "GET",
-        "RAW_URI": "/api/v2/x/?a=1&bearer_token=SECRET-1&BEARER%5FTOKEN=SECRET-2",
-        "QUERY_STRING": "a=1&bearer_token=SECRET-1&BEARER%5FTOKEN=SECRET-2",
+        "RAW_URI": "/api/v2/x/?a=1&bearer_token=SECRET-1&BEARER%5FTOKEN=SECRET-2"
+        "&b%65arer_token=SECRET-4&%62%65%61%72%65%72%5f%74%6f%6b%65%6e=SECRET-5",
+        "QUERY_STRING": "a=1&bearer_token=SECRET-1&BEARER%5FTOKEN=SECRET-2"
+        "&b%65arer_token=SECRET-4&%62%65%61%72%65%72%5f%74%6f%6b%65%6e=SECRET-5",
         "SERVER_PROTOCOL": "HTTP/1.1",
         "HTTP_AUTHORIZATION": "Bearer SECRET-3",
     }

@@ -4,17 +4,26 @@ credentials of an ``Authorization`` header never reach it."""
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote_plus
 
 from gunicorn.glogging import Logger
 
 HIDDEN = "[hidden]"
-# The parameter as a client may spell it (werkzeug decodes %5F in names too).
-_TOKEN_PARAMETER = re.compile(r"((?:^|[?&;])bearer(?:_|%5f)token=)[^&;\s]*", re.IGNORECASE)
+# A query parameter: its name (as sent, percent-encoded or not) and its value.
+_PARAMETER = re.compile(r"((?:^|[?&;])([^=&;?\s]+)=)[^&;\s]*")
+TOKEN_PARAMETER = "bearer_token"
 
 
 def scrub(text: str) -> str:
-    """``text`` with the value of every ``bearer_token`` parameter hidden."""
-    return _TOKEN_PARAMETER.sub(lambda match: match.group(1) + HIDDEN, text)
+    """``text`` with the value of every ``bearer_token`` parameter hidden, however its
+    name is spelled (werkzeug decodes percent-escapes in names: b%65arer_token works)."""
+    return _PARAMETER.sub(_hide_token, text)
+
+
+def _hide_token(match: re.Match) -> str:
+    if unquote_plus(match.group(2)).lower() == TOKEN_PARAMETER:
+        return match.group(1) + HIDDEN
+    return match.group(0)
 
 
 class ScrubbingLogger(Logger):
