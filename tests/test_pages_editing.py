@@ -5,10 +5,12 @@ other sessions refused; bad input changes nothing."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from tests.helpers import create_product, xml
 from tests.images import jpeg
 from tests.test_pages import csrf, html, signed_in
+from xmlapi.models import ProductLock
 
 EDIT = {
     "description": "Blue enamel mug",
@@ -79,6 +81,23 @@ def test_the_script_renews_the_lock_and_needs_it(app, product_id):
     response = browser.post(renew, headers={"X-CSRF-Token": token})
     assert response.status_code == 428
     assert 'data-error-type="lock.required"' in html(response)
+
+
+@pytest.mark.parametrize("action", ["lock/renew/", "edit/", "unlock/"])
+def test_a_post_without_the_token_changes_nothing_not_even_the_lock(
+    app, engine, product_id, action
+):
+    """The token is checked before anything the request would change: the lock a write
+    claims is renewed (and committed) only once the form is known to be this page's."""
+    browser = signed_in(app)
+    start_editing(browser, product_id)
+    with engine.connect() as connection:
+        before = connection.execute(select(ProductLock.expires)).scalar_one()
+    response = browser.post(f"/catalog/products/{product_id}/{action}", data=EDIT)
+    assert response.status_code == 403
+    assert 'data-error-type="csrf.refused"' in html(response)
+    with engine.connect() as connection:
+        assert connection.execute(select(ProductLock.expires)).scalar_one() == before
 
 
 def test_another_session_sees_who_holds_the_lock_and_cannot_edit(app, product_id):

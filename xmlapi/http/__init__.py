@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from xmlapi.http import auth, endpoints, errors, locks, scope
+from xmlapi.http import auth, endpoints, errors, faces, locks, scope
 from xmlapi.http.cache import RenderCache
 from xmlapi.http.faces import Face
 
@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     auth.init_app(app)
     scope.init_app(app)  # after authentication, before lock claims
+    app.before_request(faces.check_request)  # the face's own (CSRF), before any change
     app.before_request(locks.claim_locks)
 
 

@@ -44,10 +44,23 @@ class Face:
     error_fields: Callable[[Exception], dict[str, str] | None] | None = None
     # What an endpoint takes and returns, for the API reference (None: not published).
     documents: Callable[[Endpoint], Documents] | None = None
+    # A check of the face's own on each of its routed requests, after authentication and
+    # before the request changes anything (lock claims): the pages' CSRF token.
+    check_request: Callable[[], None] | None = None
 
 
 def faces() -> list[Face]:
     return current_app.extensions["xmlapi.faces"]
+
+
+def check_request() -> None:
+    """Run the check of the face whose blueprint the request was routed to, if it has
+    one (a request routed nowhere is left to its 404)."""
+    blueprint = request.blueprint
+    for face in faces():
+        if face.check_request is not None and any(bp.name == blueprint for bp in face.blueprints):
+            face.check_request()
+            return
 
 
 def face_of_request() -> Face:

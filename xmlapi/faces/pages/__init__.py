@@ -9,6 +9,7 @@ from flask import Flask
 
 from xmlapi import http
 from xmlapi.faces.pages import assets, editing, errors, products, signin
+from xmlapi.faces.pages.common import check_csrf
 from xmlapi.faces.pages.endpoints import ENDPOINTS, PREFIX
 from xmlapi.http.endpoints import Endpoint
 from xmlapi.http.faces import Face
@@ -35,6 +36,7 @@ FACE = Face(
     write_error=errors.write_error,
     errors=errors.ERRORS,
     documents=documents,
+    check_request=check_csrf,  # before the lock a write claims is renewed
 )
 
 

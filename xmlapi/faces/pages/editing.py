@@ -14,7 +14,7 @@ from xmlapi.catalog import edits, locks, photos, reads
 from xmlapi.catalog.errors import LockNotHeld
 from xmlapi.catalog.vocabulary import WRITABLE_FLAGS
 from xmlapi.db import get_session
-from xmlapi.faces.pages.common import check_csrf, page, see_other
+from xmlapi.faces.pages.common import page, see_other
 from xmlapi.faces.pages.forms import FormInvalid, load_edit, load_sort_order
 from xmlapi.http import images
 from xmlapi.http.auth import current_identity
@@ -22,7 +22,6 @@ from xmlapi.http.common import photo_store, pricing
 from xmlapi.http.locks import lock_ttl
 
 bp = Blueprint("pages_edit", __name__)
-bp.before_request(check_csrf)
 
 PRODUCT = "/products/<int:product_id>/"
 PHOTO = PRODUCT + "photos/<int:photo_id>/"

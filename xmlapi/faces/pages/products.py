@@ -13,13 +13,12 @@ from xmlapi.catalog import filters, listing, reads
 from xmlapi.catalog.filters import InvalidQuery
 from xmlapi.catalog.readmodel import ListItem, ProductDetail, ReferenceItem
 from xmlapi.db import get_connection, get_session
-from xmlapi.faces.pages.common import check_csrf, page
+from xmlapi.faces.pages.common import page
 from xmlapi.http.auth import current_identity
 from xmlapi.http.common import pricing
 from xmlapi.http.scope import current_scope
 
 bp = Blueprint("pages", __name__)
-bp.before_request(check_csrf)
 
 PAGE_SIZE = 50
 SORTABLE = ("code", "description", "sell_price", "available")

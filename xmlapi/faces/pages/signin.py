@@ -7,7 +7,6 @@ import re
 from flask import Blueprint, Response, request
 
 from xmlapi.faces.pages.common import (
-    check_csrf,
     ensure_sign_in_secret,
     new_sign_in_secret,
     page,
@@ -16,7 +15,6 @@ from xmlapi.faces.pages.common import (
 from xmlapi.http import auth
 
 bp = Blueprint("pages_signin", __name__)
-bp.before_request(check_csrf)
 
 HOME = "/catalog/"
 # Where a sign-in may send the browser back to: our own pages, never another host.
