@@ -50,18 +50,6 @@ class fold_sql(FunctionElement):
     name = "xmlapi_fold"
 
 
-@compiles(fold_sql)
-def _fold_sqlite(element, compiler, **kw):
-    return f"xmlapi_fold({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(fold_sql, "postgresql")
-def _fold_postgresql(element, compiler, **kw):
-    accented = compiler.process(literal(ACCENTED), **kw)
-    plain = compiler.process(literal(UNACCENTED), **kw)
-    return f"lower(translate({compiler.process(element.clauses, **kw)}, {accented}, {plain}))"
-
-
 class unaccent_sql(FunctionElement):
     """``unaccent()`` in SQL: ``translate(x, ...)`` on PostgreSQL, and the Python function
     registered on each SQLite connection."""
@@ -71,13 +59,25 @@ class unaccent_sql(FunctionElement):
     name = "xmlapi_unaccent"
 
 
+@compiles(fold_sql)
 @compiles(unaccent_sql)
-def _unaccent_sqlite(element, compiler, **kw):
-    return f"xmlapi_unaccent({compiler.process(element.clauses, **kw)})"
+def _registered_function(element, compiler, **kw):
+    """SQLite: the Python function registered on each connection under the name."""
+    return f"{element.name}({compiler.process(element.clauses, **kw)})"
+
+
+def _translated(element, compiler, **kw) -> str:
+    """PostgreSQL: the argument with the accents of Latin letters stripped."""
+    accented = compiler.process(literal(ACCENTED), **kw)
+    plain = compiler.process(literal(UNACCENTED), **kw)
+    return f"translate({compiler.process(element.clauses, **kw)}, {accented}, {plain})"
+
+
+@compiles(fold_sql, "postgresql")
+def _fold_postgresql(element, compiler, **kw):
+    return f"lower({_translated(element, compiler, **kw)})"
 
 
 @compiles(unaccent_sql, "postgresql")
 def _unaccent_postgresql(element, compiler, **kw):
-    accented = compiler.process(literal(ACCENTED), **kw)
-    plain = compiler.process(literal(UNACCENTED), **kw)
-    return f"translate({compiler.process(element.clauses, **kw)}, {accented}, {plain})"
+    return _translated(element, compiler, **kw)
