@@ -194,7 +194,13 @@ def after(cursor: Keyset, stamp: ColumnElement, ident: ColumnElement) -> ColumnE
     """Rows after ``cursor`` in (``stamp``, ``ident``) order; None from the start."""
     if cursor.stamp is None:
         return None
-    return or_(stamp > cursor.stamp, and_(stamp == cursor.stamp, ident > cursor.id))
+    return later_than(stamp, ident, cursor.stamp, cursor.id)
+
+
+def later_than(stamp: ColumnElement, ident: ColumnElement, at_stamp, at_id) -> ColumnElement:
+    """Rows whose (``stamp``, ``ident``) comes after (``at_stamp``, ``at_id``): values, or
+    bound parameters of a statement built once."""
+    return or_(stamp > at_stamp, and_(stamp == at_stamp, ident > at_id))
 
 
 @dataclass(frozen=True)

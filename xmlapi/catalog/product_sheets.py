@@ -15,12 +15,12 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from xmlapi.catalog import inventory, products
 from xmlapi.catalog.errors import InvalidValue, NotFound
-from xmlapi.catalog.listing import Keyset
+from xmlapi.catalog.listing import Keyset, later_than
 from xmlapi.catalog.pricing import Pricing
 from xmlapi.catalog.readmodel import CustomField, Price, Weight
 from xmlapi.catalog.writes import commit
@@ -242,10 +242,7 @@ class SheetQuery:
 # Built once: a page costs no statement building, only binding.
 _OF_ORGANIZATION = Product.organization_id == bindparam("organization_id")
 _SINCE = Product.modified >= bindparam("updated_since")
-_AFTER = or_(
-    Product.modified > bindparam("after_stamp"),
-    and_(Product.modified == bindparam("after_stamp"), Product.id > bindparam("after_id")),
-)
+_AFTER = later_than(Product.modified, Product.id, bindparam("after_stamp"), bindparam("after_id"))
 _COUNT = select(func.count()).select_from(Product)
 _KEYS = select(
     Product.id, Product.version, Product.modified, products.generation_sql().label("generation")
