@@ -56,21 +56,27 @@ def faces() -> list[Face]:
 def check_request() -> None:
     """Run the check of the face whose blueprint the request was routed to, if it has
     one (a request routed nowhere is left to its 404)."""
+    face = _routed_face()
+    if face is not None and face.check_request is not None:
+        face.check_request()
+
+
+def _routed_face() -> Face | None:
+    """The face of the blueprint the request was routed to (None: routed nowhere)."""
     blueprint = request.blueprint
     for face in faces():
-        if face.check_request is not None and any(bp.name == blueprint for bp in face.blueprints):
-            face.check_request()
-            return
+        if any(bp.name == blueprint for bp in face.blueprints):
+            return face
+    return None
 
 
 def face_of_request() -> Face:
     """The face of the request's blueprint; with no route, the face whose prefix the
     path starts with (the longest); else the first face registered."""
+    routed = _routed_face()
+    if routed is not None:
+        return routed
     registered = faces()
-    blueprint = request.blueprint
-    for face in registered:
-        if any(bp.name == blueprint for bp in face.blueprints):
-            return face
     by_prefix = [face for face in registered if request.path.startswith(face.prefix)]
     if by_prefix:
         return max(by_prefix, key=lambda face: len(face.prefix))
