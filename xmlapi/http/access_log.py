@@ -8,10 +8,11 @@ from urllib.parse import unquote_plus
 
 from gunicorn.glogging import Logger
 
+from xmlapi.http.auth import TOKEN_PARAMETER
+
 HIDDEN = "[hidden]"
 # A query parameter: its name (as sent, percent-encoded or not) and its value.
 _PARAMETER = re.compile(r"((?:^|[?&;])([^=&;?\s]+)=)[^&;\s]*")
-TOKEN_PARAMETER = "bearer_token"
 
 
 def scrub(text: str) -> str:
