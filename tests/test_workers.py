@@ -23,10 +23,9 @@ from tests.server import gunicorn, server_env
 from tests.test_limits import REDIS_URL
 from tests.test_server import request
 from tests.xmlcheck import check_xml
-from xmlapi import generation
 from xmlapi.catalog import organizations
 from xmlapi.catalog.auth import save_user
-from xmlapi.db import make_engine, session_scope
+from xmlapi.db import engine_for, session_scope
 from xmlapi.models import Product, User
 from xmlapi.settings import Settings
 
@@ -67,8 +66,7 @@ def server(database_url, users, storage, tmp_path_factory):
 @pytest.fixture
 def admin(database_url, storage):
     """An engine as the CLI makes it: its writes move the catalog's generation on."""
-    settings = Settings(database_url=database_url, ratelimit_storage=storage)
-    engine = make_engine(database_url, generation.from_settings(settings))
+    engine = engine_for(Settings(database_url=database_url, ratelimit_storage=storage))
     yield engine
     engine.dispose()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from xmlapi import db, generation, http, migrate
+from xmlapi import db, http, migrate
 from xmlapi.catalog import feed, photo_store, scales
 from xmlapi.faces import legacy, orgs, pages, pim
 from xmlapi.faces.legacy.xml import schemas
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     logs.configure(settings)
 
-    engine = db.make_engine(settings.database_url, generation.from_settings(settings))
+    engine = db.engine_for(settings)
     try:
         migrate.check_schema(engine)
     finally:

@@ -13,7 +13,7 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from xmlapi import cli_feed, db, generation, migrate
+from xmlapi import cli_feed, db, migrate
 from xmlapi.catalog import (
     auth,
     demo,
@@ -39,7 +39,7 @@ def _settings() -> Settings:
 def _engine(settings: Settings) -> Engine:
     if settings.database_url.startswith("sqlite"):
         Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    return db.make_engine(settings.database_url, generation.from_settings(settings))
+    return db.engine_for(settings)
 
 
 @contextmanager

@@ -14,7 +14,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from xmlapi import textfold
 from xmlapi.catalog.errors import InvalidValue
-from xmlapi.generation import Generation, watch
+from xmlapi.generation import Generation, from_settings, watch
+from xmlapi.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,12 @@ def make_engine(url: str, generation: Generation | None = None) -> Engine:
     if generation is not None:
         watch(engine, generation)
     return engine
+
+
+def engine_for(settings: Settings) -> Engine:
+    """The engine of ``settings``' database, its writes moving the catalog's generation
+    on when the rate limits (and so the generation) are kept in Redis."""
+    return make_engine(settings.database_url, from_settings(settings))
 
 
 def _postgresql_engine(url: str) -> Engine:

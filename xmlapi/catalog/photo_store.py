@@ -340,9 +340,8 @@ def store_named(kind: str, settings: Settings, engine: Engine | None = None) -> 
     from xmlapi.catalog.photo_db_store import DatabaseStore, ReadCache
 
     if engine is None:
-        from xmlapi import generation
-        from xmlapi.db import make_engine
+        from xmlapi.db import engine_for
 
-        engine = make_engine(settings.database_url, generation.from_settings(settings))
+        engine = engine_for(settings)
     cache = ReadCache(Path(settings.data_dir) / "photo-cache", settings.photo_cache_bytes)
     return DatabaseStore(engine=engine, cache=cache)
