@@ -1,7 +1,7 @@
 """the change feed (entries, the clock that numbers them) and webhooks with their log
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010 (made on 0008; re-chained when the branches were merged)
 Create Date: 2026-11-26 06:10:00
 """
 

@@ -2,7 +2,7 @@
 links, identifiers, categories, kits and groups (new tables only)
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011 (made on 0008; re-chained when the branches were merged)
 """
 
 import sqlalchemy as sa
