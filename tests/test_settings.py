@@ -37,6 +37,15 @@ def test_values_are_read_and_coerced(tmp_path):
     assert settings.max_body_bytes == 2048
 
 
+def test_the_proxy_and_webhook_settings_are_read():
+    settings = from_environ(
+        {"XMLAPI_TRUSTED_PROXIES": "2", "XMLAPI_WEBHOOK_PRIVATE_RECEIVERS": "1"}
+    )
+    assert (settings.trusted_proxies, settings.webhook_private_receivers) == (2, True)
+    default = from_environ({})
+    assert (default.trusted_proxies, default.webhook_private_receivers) == (0, False)
+
+
 def test_allowed_origins_are_read_as_a_list():
     settings = from_environ({"XMLAPI_ALLOWED_ORIGINS": " https://Shop.example/, http://a:8080"})
     assert settings.allowed_origins == ("https://shop.example", "http://a:8080")
@@ -58,6 +67,11 @@ def test_allowed_origins_are_read_as_a_list():
         ("XMLAPI_RATELIMIT_TIMEOUT_SECONDS", "nan"),
         ("XMLAPI_ALLOWED_ORIGINS", "shop.example"),
         ("XMLAPI_ALLOWED_ORIGINS", "https://shop.example/path"),
+        ("XMLAPI_TRUSTED_PROXIES", "-1"),
+        ("XMLAPI_TRUSTED_PROXIES", "6"),
+        ("XMLAPI_TRUSTED_PROXIES", "99999999999999999999"),
+        ("XMLAPI_TRUSTED_PROXIES", "one"),
+        ("XMLAPI_WEBHOOK_PRIVATE_RECEIVERS", "sometimes"),
     ],
 )
 def test_a_bad_value_names_the_variable(name, value):
